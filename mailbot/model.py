@@ -1,0 +1,81 @@
+"""Typed records passed between pipeline stages.
+
+These are plain dataclasses: no database, no network. Each stage takes one and
+returns the next (``RawMail`` -> ``ParsedMail`` -> ``Verdict`` ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+
+class MailKind(enum.StrEnum):
+    """What sort of sender produced a message (see :mod:`mailbot.classify`)."""
+
+    NORMAL = "normal"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    LIST = "list"
+    OWN = "own"
+
+
+@dataclass(frozen=True)
+class RawMail:
+    """Bytes as fetched from a source, plus where they came from.
+
+    *origin* names the source and folder (``imap:INBOX``, ``maildir:/path``);
+    *source_key* is the key inside it (an IMAP UID, a Maildir key).
+    """
+
+    raw: bytes
+    origin: str
+    source_key: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One attached file, described; the payload stays in the raw message."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class ParsedMail:
+    """Everything later stages need from one message, decoded.
+
+    *text* is the full readable body (HTML-only mail converted to text);
+    *reply_text* is only what the sender newly wrote (quotes, attribution and
+    signature removed). *message* is the stdlib object, for stages that need
+    raw headers or MIME structure (classification).
+    """
+
+    message: EmailMessage
+    message_id: str | None
+    from_addr: str
+    from_name: str
+    reply_to: str | None
+    to: list[str]
+    cc: list[str]
+    subject: str
+    date: dt.datetime | None
+    in_reply_to: list[str]
+    references: list[str]
+    text: str
+    reply_text: str
+    attachments: list[Attachment]
+    defects: list[str] = field(default_factory=list)
+    content_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The classification of a message and the header that decided it."""
+
+    kind: MailKind
+    reason: str
