@@ -26,13 +26,17 @@ class MailKind(enum.StrEnum):
 class RawMail:
     """Bytes as fetched from a source, plus where they came from.
 
-    *origin* names the source and folder (``imap:INBOX``, ``maildir:/path``);
-    *source_key* is the key inside it (an IMAP UID, a Maildir key).
+    *origin* names the source and folder (``imap:user@host/INBOX``,
+    ``maildir:/path``); *source_key* is the key inside it (an IMAP UID, a
+    Maildir key). *checkpoint* is ``(uidvalidity, uid)`` for sources that
+    resume from a position; it is saved in the same transaction as the
+    message's outcome.
     """
 
     raw: bytes
     origin: str
     source_key: str
+    checkpoint: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

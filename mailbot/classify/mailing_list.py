@@ -1,0 +1,36 @@
+"""Mailing-list traffic: RFC 2369/2919 list headers, ezmlm, ``Precedence: list``.
+
+A reply to list mail would go to every subscriber (or to the list owner), so
+list mail is never answered automatically, even when a person wrote it.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+
+from mailbot.classify import _headers
+from mailbot.model import MailKind
+
+LIST_HEADERS = ("List-Id", "List-Post", "List-Unsubscribe", "Mailing-List")
+
+
+class MailingList:
+    """Hits on mail distributed by a mailing list or a bulk sender with list headers."""
+
+    name = "list"
+    description = "List-Id, List-Post, List-Unsubscribe, Mailing-List or Precedence: list"
+    kind = MailKind.LIST
+
+    def check(self, message: Message, sender: str) -> str | None:
+        """The reason this message came through a list, or None."""
+        for header in LIST_HEADERS:
+            value = _headers.first(message, header)
+            if value is not None:
+                return f"{header}: {_headers.clip(value.strip())}"
+        for value in _headers.values(message, "Precedence"):
+            if value.strip().lower() == "list":
+                return "Precedence: list"
+        return None
+
+
+LIST = MailingList()

@@ -1,0 +1,138 @@
+"""The ``mailbot`` command (Typer). Thin: parse options, call one function, print.
+
+Exit codes: 0 success, 1 the operation failed (mailbox unreachable, ticket
+not found), 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from mailbot import views
+from mailbot.config import Config, load_config
+from mailbot.errors import MailbotError
+from mailbot.store import queries
+
+app = typer.Typer(help="mailbot: the e-carnet support mailbox, as tickets.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+tickets_app = typer.Typer(help="Look at tickets.", no_args_is_help=True)
+messages_app = typer.Typer(help="Look at incoming messages and their outcome.",
+                           no_args_is_help=True)
+app.add_typer(tickets_app, name="tickets")
+app.add_typer(messages_app, name="messages")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML config file (default: $MAILBOT_CONFIG, "
+                 "else built-in defaults: ./mailbot.db and ./maildir/).",
+                 exists=True, dir_okay=False),
+]
+
+
+def _config(path: Path | None) -> Config:
+    if path is None and os.environ.get("MAILBOT_CONFIG"):
+        path = Path(os.environ["MAILBOT_CONFIG"])
+    try:
+        config = load_config(path)
+    except (ValidationError, OSError, ValueError) as exc:
+        typer.echo(f"configuration error in {path}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    logging.basicConfig(level=config.logging.level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return config
+
+
+def _service(config: Config):  # -> Service; imported lazily to keep `--help` fast
+    from mailbot.service import Service
+
+    return Service.from_config(config)
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Poll the mailbox and send answers on a schedule, until Ctrl-C or SIGTERM."""
+    from mailbot.scheduler import run_forever
+
+    run_forever(_service(_config(config)))
+
+
+@app.command()
+def poll(once: Annotated[bool, typer.Option("--once", help="Poll and flush once, then exit."
+                                            )] = False,
+         config: ConfigOption = None) -> None:
+    """Process new mail now (with --once), or keep polling like `mailbot run`."""
+    if not once:
+        run(config)
+        return
+    service = _service(_config(config))
+    try:
+        report = service.poll()
+    except MailbotError as exc:
+        typer.echo(f"poll failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    flushed = service.flush()
+    typer.echo(views.poll_summary(report, flushed))
+
+
+@app.command()
+def flush(config: ConfigOption = None) -> None:
+    """Send what is due in the outbox now."""
+    flushed = _service(_config(config)).flush()
+    typer.echo(f"sent {flushed.sent}, retrying {flushed.retrying}, failed {flushed.failed}")
+
+
+@app.command()
+def demo(directory: Annotated[Path, typer.Option("--dir", help="Where to put the demo.")
+                              ] = Path("mailbot-demo")) -> None:
+    """Run the whole loop on sample mail, no server needed (safe to run twice)."""
+    from mailbot.demo import run_demo
+
+    logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
+    typer.echo(run_demo(directory))
+
+
+@app.command("inspect")
+def inspect_cmd(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+                config: ConfigOption = None) -> None:
+    """Show what mailbot makes of one .eml file, without storing anything."""
+    from mailbot.inspect_mail import inspect_mail
+    from mailbot.intake import own_identity
+
+    result = inspect_mail(file.read_bytes(), own_identity(_config(config).identity))
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json
+               else views.inspect_text(result))
+
+
+@tickets_app.command("list")
+def tickets_list(status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+                 config: ConfigOption = None) -> None:
+    """Tickets, most recently updated first."""
+    engine = _service(_config(config)).engine
+    typer.echo(views.tickets_table(queries.list_tickets(engine, status)))
+
+
+@tickets_app.command("show")
+def tickets_show(ref: str, config: ConfigOption = None) -> None:
+    """One ticket with its messages, status history and outgoing mail."""
+    view = queries.ticket_view(_service(_config(config)).engine, ref)
+    if view is None:
+        typer.echo(f"no ticket {ref}", err=True)
+        raise typer.Exit(1)
+    typer.echo(views.ticket_detail(view))
+
+
+@messages_app.command("list")
+def messages_list(outcome: Annotated[str | None, typer.Option(
+                      help="new_ticket, appended, ignored or quarantined.")] = None,
+                  config: ConfigOption = None) -> None:
+    """Incoming messages with what became of them and why."""
+    engine = _service(_config(config)).engine
+    typer.echo(views.messages_table(queries.list_messages(engine, outcome)))

@@ -1,0 +1,159 @@
+"""Configuration: a TOML file validated by pydantic.
+
+Every key has a default that runs the embedded setup (SQLite + local Maildir),
+so ``mailbot demo`` and a config-less ``mailbot poll --once`` need no file.
+Secrets are :class:`pydantic.SecretStr`: their ``repr`` is ``'**********'``,
+so a logged config never shows them. Each secret may come from the file, from
+an environment variable, or from a file named by ``*_file`` (for Docker/systemd
+credentials); the environment wins.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+Security = Literal["tls", "starttls", "plain"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IdentityConfig(_Section):
+    """Who mailbot is on the wire."""
+
+    support_address: str = "support@ecarnet.example"
+    support_name: str = "Support e-carnet"
+    message_id_domain: str = "mailbot.ecarnet.example"
+    other_addresses: list[str] = Field(default_factory=list)
+    default_language: Literal["fr", "en"] = "fr"
+    timezone: str = "Europe/Paris"
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///mailbot.db"
+
+
+class ImapConfig(_Section):
+    host: str = "localhost"
+    port: int = 993
+    security: Security = "tls"
+    user: str = ""
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    folder: str = "INBOX"
+    move_to: str | None = None
+    ca_file: Path | None = None
+    timeout_seconds: float = 30.0
+    batch_size: int = 100
+
+
+class MaildirSourceConfig(_Section):
+    path: Path = Path("maildir/inbox")
+
+
+class SourceConfig(_Section):
+    kind: Literal["imap", "maildir"] = "maildir"
+    imap: ImapConfig = Field(default_factory=ImapConfig)
+    maildir: MaildirSourceConfig = Field(default_factory=MaildirSourceConfig)
+
+
+class SmtpConfig(_Section):
+    host: str = "localhost"
+    port: int = 587
+    security: Security = "starttls"
+    user: str = ""
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    timeout_seconds: float = 30.0
+
+
+class MaildirSinkConfig(_Section):
+    path: Path = Path("maildir/sent")
+
+
+class SenderConfig(_Section):
+    kind: Literal["smtp", "maildir"] = "maildir"
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    maildir: MaildirSinkConfig = Field(default_factory=MaildirSinkConfig)
+
+
+class OutboxConfig(_Section):
+    max_attempts: int = 10
+    backoff_base_seconds: float = 60.0
+    backoff_max_seconds: float = 3600.0
+    claim_timeout_seconds: float = 600.0
+    batch_size: int = 50
+
+
+class ScheduleConfig(_Section):
+    poll_interval_seconds: float = 60.0
+    flush_interval_seconds: float = 30.0
+
+
+class LoggingConfig(_Section):
+    level: str = "INFO"
+
+
+class Config(_Section):
+    """The whole configuration; see config.example.toml for every key."""
+
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    sender: SenderConfig = Field(default_factory=SenderConfig)
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    templates_dir: Path | None = None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read *path* (TOML) into a :class:`Config`, or the defaults when None.
+
+    Relative paths in the file are resolved against the file's folder, so a
+    config works whatever the current directory of the service.
+    """
+    if path is None:
+        config = Config()
+    else:
+        with path.open("rb") as fh:
+            config = Config.model_validate(tomllib.load(fh))
+        _resolve_paths(config, path.parent)
+    _apply_secret_sources(config)
+    return config
+
+
+def _resolve_paths(config: Config, base: Path) -> None:
+    def rel(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else base / p
+
+    config.source.maildir.path = rel(config.source.maildir.path)  # type: ignore[assignment]
+    config.sender.maildir.path = rel(config.sender.maildir.path)  # type: ignore[assignment]
+    config.source.imap.password_file = rel(config.source.imap.password_file)
+    config.sender.smtp.password_file = rel(config.sender.smtp.password_file)
+    config.templates_dir = rel(config.templates_dir)
+    url = config.database.url
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        config.database.url = prefix + str(base / url[len(prefix):])
+
+
+def _apply_secret_sources(config: Config) -> None:
+    imap, smtp = config.source.imap, config.sender.smtp
+    imap.password = _secret("MAILBOT_IMAP_PASSWORD", imap.password_file, imap.password)
+    smtp.password = _secret("MAILBOT_SMTP_PASSWORD", smtp.password_file, smtp.password)
+
+
+def _secret(env: str, file: Path | None, value: SecretStr | None) -> SecretStr | None:
+    if os.environ.get(env):
+        return SecretStr(os.environ[env])
+    if file is not None:
+        return SecretStr(file.read_text(encoding="utf-8").strip())
+    return value

@@ -1,0 +1,180 @@
+"""``mailbot demo``: the whole loop on sample mail, in a folder, with no server.
+
+Creates ``DIR/mailbot.db`` (SQLite), ``DIR/inbox`` (a Maildir seeded with a
+French question, the teacher's reply to it, an English question, an
+out-of-office auto-reply and a bounce) and ``DIR/sent`` (a Maildir where the
+answers are delivered), then polls and flushes once. Seeding skips files
+already there and processing dedupes, so a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from mailbot import views
+from mailbot.config import load_config
+from mailbot.service import Service
+from mailbot.store import queries
+
+SCHOOL = "ecole-jules-ferry.example"
+QUESTION_ID = f"<demo-question-1@{SCHOOL}>"
+
+
+def _mail(headers: dict[str, str], body: str) -> EmailMessage:
+    message = EmailMessage(policy=email.policy.SMTP)
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content(body, cte="quoted-printable")
+    return message
+
+
+def _question() -> EmailMessage:
+    return _mail({
+        "From": f"Élodie Martin <elodie.martin@{SCHOOL}>",
+        "To": "Support e-carnet <support@ecarnet.example>",
+        "Subject": "Impossible d'ajouter des photos au carnet de ma classe",
+        "Date": "Mon, 23 Nov 2026 08:12:00 +0100",
+        "Message-ID": QUESTION_ID,
+    }, "Bonjour,\n\nDepuis la mise à jour d'hier, je n'arrive plus à ajouter de photos "
+       "dans le carnet de ma classe de CE2 : l'application tourne puis affiche « Échec de "
+       "l'envoi ».\nJ'utilise un iPad de l'école, la connexion wifi fonctionne.\n\n"
+       "Pouvez-vous m'aider ? Les parents attendent les photos de la sortie.\n\n"
+       "Merci d'avance,\nÉlodie Martin\nÉcole Jules-Ferry\n")
+
+
+def _reply() -> EmailMessage:
+    quoted = "\n".join("> " + line for line in _question().get_content().splitlines())
+    return _mail({
+        "From": f"Élodie Martin <elodie.martin@{SCHOOL}>",
+        "To": "Support e-carnet <support@ecarnet.example>",
+        "Subject": "Re: Impossible d'ajouter des photos au carnet de ma classe",
+        "Date": "Mon, 23 Nov 2026 09:40:00 +0100",
+        "Message-ID": f"<demo-reply-1@{SCHOOL}>",
+        "In-Reply-To": QUESTION_ID,
+        "References": QUESTION_ID,
+    }, "Je précise : le problème arrive aussi avec les vidéos, et seulement pour "
+       "le carnet de Léa et de Tom.\n\nÉlodie\n\n"
+       f"Le lun. 23 nov. 2026 à 08:12, Élodie Martin <elodie.martin@{SCHOOL}> a écrit :\n"
+       + quoted + "\n")
+
+
+def _english_question() -> EmailMessage:
+    return _mail({
+        "From": "James Carter <j.carter@international-school.example>",
+        "To": "support@ecarnet.example",
+        "Subject": "Cannot export a student portfolio to PDF",
+        "Date": "Mon, 23 Nov 2026 10:05:00 +0000",
+        "Message-ID": "<demo-question-2@international-school.example>",
+    }, "Hello,\n\nWhen I try to export a portfolio to PDF the app shows an error and "
+       "nothing is saved. This happens on every student of my class.\n\n"
+       "Thanks for your help,\nJames\n")
+
+
+def _out_of_office() -> EmailMessage:
+    return _mail({
+        "From": f"Paul Bernard <paul.bernard@{SCHOOL}>",
+        "To": "support@ecarnet.example",
+        "Subject": "Réponse automatique : absent jusqu'au 30 novembre",
+        "Date": "Mon, 23 Nov 2026 11:00:00 +0100",
+        "Message-ID": f"<demo-ooo-1@{SCHOOL}>",
+        "Auto-Submitted": "auto-replied",
+    }, "Je suis absent jusqu'au 30 novembre et je n'ai pas accès à ma messagerie.\n")
+
+
+def _bounce() -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.ecarnet.example>\r\n"
+        "To: support@ecarnet.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Date: Mon, 23 Nov 2026 11:30:00 +0100\r\n"
+        "Message-ID: <demo-bounce-1@mx.ecarnet.example>\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
+        "\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "This is the mail system. Your message could not be delivered to "
+        "<ancien.compte@college-exemple.example>: user unknown.\r\n"
+        "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.ecarnet.example\r\n\r\n"
+        "Final-Recipient: rfc822; ancien.compte@college-exemple.example\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n"
+        "--b1--\r\n"
+    ).encode("ascii")
+
+
+def sample_mails() -> dict[str, bytes]:
+    """File name -> raw bytes of each demo message, in arrival order."""
+    as_bytes = lambda m: m.as_bytes(policy=email.policy.SMTP)  # noqa: E731
+    return {
+        "0001.demo-question": as_bytes(_question()),
+        "0002.demo-reply": as_bytes(_reply()),
+        "0003.demo-english-question": as_bytes(_english_question()),
+        "0004.demo-out-of-office": as_bytes(_out_of_office()),
+        "0005.demo-bounce": _bounce(),
+    }
+
+
+def seed_maildir(inbox: Path) -> int:
+    """Write the sample mails into ``inbox/new`` unless already delivered; count new ones."""
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True, exist_ok=True)
+    present = {p.name.split(":", 1)[0] for sub in ("new", "cur") for p in (inbox / sub).iterdir()}
+    added = 0
+    for name, raw in sample_mails().items():
+        if name not in present:
+            (inbox / "new" / name).write_bytes(raw)
+            added += 1
+    return added
+
+
+DEMO_CONFIG = """\
+# Written by `mailbot demo`: the embedded default, rooted in this folder.
+# Try: uv run mailbot tickets list --config {path}
+[database]
+url = "sqlite:///mailbot.db"
+
+[source]
+kind = "maildir"
+maildir.path = "inbox"
+
+[sender]
+kind = "maildir"
+maildir.path = "sent"
+"""
+
+
+def demo_config(directory: Path) -> Path:
+    """Write ``mailbot.toml`` for the demo folder (once) and return its path."""
+    path = directory / "mailbot.toml"
+    if not path.exists():
+        path.write_text(DEMO_CONFIG.format(path=path), encoding="utf-8")
+    return path
+
+
+def run_demo(directory: Path) -> str:
+    """Seed, poll, flush; return a printable summary."""
+    directory = directory.resolve()
+    seeded = seed_maildir(directory / "inbox")
+    config_path = demo_config(directory)
+    service = Service.from_config(load_config(config_path))
+    report = service.poll()
+    flushed = service.flush()
+    sent = sorted(p for sub in ("new", "cur") for p in (directory / "sent" / sub).glob("*"))
+    return "\n".join([
+        f"demo folder: {directory}",
+        f"seeded {seeded} new sample mail(s) into {directory / 'inbox'}",
+        views.poll_summary(report, flushed),
+        "",
+        "Tickets:",
+        views.tickets_table(queries.list_tickets(service.engine)),
+        "",
+        "Incoming messages:",
+        views.messages_table(queries.list_messages(service.engine)),
+        "",
+        f"Outgoing mail ({len(sent)}) written to {directory / 'sent'}:",
+        *(f"  {p}" for p in sent),
+        "",
+        f"Next: uv run mailbot tickets show REF --config {config_path}",
+    ])

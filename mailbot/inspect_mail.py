@@ -1,0 +1,46 @@
+"""``mailbot inspect``: what mailbot makes of one message, without storing it.
+
+The JSON keys are a contract other tools rely on: ``message_id``, ``from``,
+``subject``, ``kind``, ``reply_text``, ``ticket_ref``, ``attachments``,
+``report`` and ``defects`` are always present.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailbot import threads
+from mailbot.classify import OwnIdentity, classify
+from mailbot.parse import parse_mail
+
+
+def inspect_mail(raw: bytes, identity: OwnIdentity) -> dict[str, Any]:
+    """Describe *raw*; never raises for bad mail (the problem goes into ``defects``)."""
+    try:
+        parsed = parse_mail(raw)
+        verdict = classify(parsed.message, parsed.from_addr, identity)
+    except Exception as exc:  # a description of bad mail, never a crash
+        return _empty(f"unparseable: {type(exc).__name__}: {exc}")
+    return {
+        "message_id": parsed.message_id,
+        "from": parsed.from_addr or None,
+        "subject": parsed.subject,
+        "date": parsed.date.isoformat() if parsed.date else None,
+        "kind": verdict.kind.value,
+        "kind_reason": verdict.reason,
+        "reply_text": parsed.reply_text,
+        "ticket_ref": threads.find_ticket_ref(parsed.subject),
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size,
+             "sha256": a.sha256}
+            for a in parsed.attachments
+        ],
+        "report": None,
+        "defects": parsed.defects,
+    }
+
+
+def _empty(defect: str) -> dict[str, Any]:
+    return {"message_id": None, "from": None, "subject": "", "date": None, "kind": "normal",
+            "kind_reason": "", "reply_text": "", "ticket_ref": None, "attachments": [],
+            "report": None, "defects": [defect]}

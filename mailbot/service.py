@@ -1,0 +1,56 @@
+"""Wiring: build the engine, source, transport and context from a Config.
+
+The CLI and the scheduler call these; nothing below this module knows
+about either.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import closing
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from mailbot.config import Config
+from mailbot.delivery import FlushReport, flush_outbox
+from mailbot.intake import IntakeContext
+from mailbot.poller import PollReport, poll_once
+from mailbot.render import Renderer
+from mailbot.send import Transport, make_transport
+from mailbot.sources import open_source
+from mailbot.store.db import make_engine
+
+log = logging.getLogger("mailbot")
+
+
+@dataclass
+class Service:
+    """Everything a poll or a flush needs, built once per process."""
+
+    config: Config
+    engine: Engine
+    context: IntakeContext
+    transport: Transport
+
+    @classmethod
+    def from_config(cls, config: Config) -> Service:
+        """Open the database (creating tables) and prepare templates and transport."""
+        return cls(
+            config=config,
+            engine=make_engine(config.database.url),
+            context=IntakeContext(config.identity, Renderer(config.templates_dir)),
+            transport=make_transport(config.sender),
+        )
+
+    def poll(self) -> PollReport:
+        """Connect to the source, process what is new, disconnect."""
+        with closing(open_source(self.config.source)) as source:
+            report = poll_once(self.engine, source, self.context)
+        if report.results:
+            log.info("poll of %s: %s", source.origin, dict(report.counts))
+        return report
+
+    def flush(self) -> FlushReport:
+        """Deliver what is due in the outbox."""
+        return flush_outbox(self.engine, self.transport, self.config.outbox)

@@ -1,0 +1,134 @@
+"""Database tables (SQLModel).
+
+One row per ticket, per message (incoming or outgoing, raw bytes kept so a
+message can be reprocessed), per ticket event (status changes, delivery
+failures), per outbox entry and per polled folder.
+
+No ``from __future__ import annotations`` here: SQLModel relationships break
+with it (see notes §5).
+"""
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC (SQLModel refuses naive datetimes)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class TicketStatus(enum.StrEnum):
+    """The life of a ticket, in order."""
+
+    NEW = "nouvelle demande"
+    ANALYSING = "en cours d'analyse"
+    SOLUTION_PROPOSED = "solution proposée"
+    RESOLVED = "résolu"
+    CLOSED = "fermé"
+
+
+class Outcome(enum.StrEnum):
+    """What became of an incoming message: exactly one of these, always."""
+
+    NEW_TICKET = "new_ticket"
+    APPENDED = "appended"
+    IGNORED = "ignored"
+    QUARANTINED = "quarantined"
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, index=True)
+    status: str = Field(default=TicketStatus.NEW.value)
+    requester: str = Field(index=True)
+    requester_name: str = ""
+    reply_to: str | None = None
+    subject: str = ""
+    language: str = "fr"
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Message(SQLModel, table=True):
+    """An incoming message (any outcome) or an outgoing one (direction 'out')."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("direction", "message_id", "content_sha256",
+                                       name="uq_message_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    direction: str = "in"
+    message_id: str = Field(default="", index=True)
+    content_sha256: str = ""
+    origin: str = ""
+    source_key: str = ""
+    from_addr: str = ""
+    subject: str = ""
+    sent_at: dt.datetime | None = None
+    kind: str = ""
+    body_text: str = ""
+    outcome: str = ""
+    outcome_reason: str = ""
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class TicketEvent(SQLModel, table=True):
+    """Something that happened to a ticket: a status change, a delivery failure."""
+
+    __tablename__ = "ticket_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    kind: str = "status"
+    old_status: str | None = None
+    new_status: str | None = None
+    detail: str = ""
+    actor: str = "mailbot"
+    at: dt.datetime = Field(default_factory=utcnow)
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxEntry(SQLModel, table=True):
+    """A message waiting to leave; written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    message_id: str = Field(unique=True)
+    mail_from: str
+    rcpt_to: str
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(default=OutboxState.PENDING.value, index=True)
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow)
+    claimed_at: dt.datetime | None = None
+    last_error: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    sent_at: dt.datetime | None = None
+
+
+class FolderState(SQLModel, table=True):
+    """Where polling of one source folder stands (IMAP UIDVALIDITY + last UID)."""
+
+    __tablename__ = "folder_state"
+    __table_args__ = (UniqueConstraint("origin", name="uq_folder_origin"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str
+    uidvalidity: int = 0
+    last_uid: int = 0
+    updated_at: dt.datetime = Field(default_factory=utcnow)

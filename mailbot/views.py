@@ -1,0 +1,84 @@
+"""Plain-text rendering of CLI output (tables and ticket details)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mailbot.delivery import FlushReport
+from mailbot.poller import PollReport
+from mailbot.store.models import Message, Ticket
+from mailbot.store.queries import TicketView
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 48) -> str:
+    """A left-aligned text table; cells longer than *max_width* are cut with '…'."""
+    cells = [[_cut(str(c), max_width) for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    line = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))  # noqa: E731
+    out = [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+    return "\n".join(s.rstrip() for s in out)
+
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def tickets_table(tickets: Sequence[Ticket]) -> str:
+    """One line per ticket."""
+    if not tickets:
+        return "no tickets"
+    return table(["ref", "status", "requester", "lang", "subject", "updated (UTC)"],
+                 [[t.ref, t.status, t.requester, t.language, t.subject, _when(t.updated_at)]
+                  for t in tickets])
+
+
+def messages_table(messages: Sequence[Message]) -> str:
+    """One line per incoming message with its outcome and reason."""
+    if not messages:
+        return "no messages"
+    return table(["#", "outcome", "from", "subject", "reason"],
+                 [[m.id, m.outcome, m.from_addr, m.subject, m.outcome_reason]
+                  for m in messages])
+
+
+def ticket_detail(view: TicketView) -> str:
+    """A ticket, its history and outgoing mail, for `mailbot tickets show`."""
+    t = view.ticket
+    lines = [f"{t.ref}  [{t.status}]  {t.subject}",
+             f"requester: {t.requester}" + (f" (reply to {t.reply_to})" if t.reply_to else ""),
+             f"language: {t.language}   opened: {_when(t.created_at)} UTC", "", "History:"]
+    lines += [f"  {_when(e.at)}  {e.kind}: "
+              + (f"{e.old_status or '-'} -> {e.new_status}" if e.kind == "status" else e.detail)
+              for e in view.events]
+    lines += ["", "Messages:"]
+    for m in view.messages:
+        arrow = "<-" if m.direction == "in" else "->"
+        lines.append(f"  {arrow} {_when(m.sent_at or m.received_at)}  {m.from_addr}  {m.subject}")
+        lines += [f"     {row}" for row in m.body_text.splitlines()[:40]] + [""]
+    lines += ["Outgoing mail:"]
+    lines += [f"  {o.message_id} to {o.rcpt_to}: {o.state} (attempts {o.attempts})"
+              + (f" - {o.last_error}" if o.last_error else "") for o in view.outbox]
+    return "\n".join(lines)
+
+
+def poll_summary(report: PollReport, flushed: FlushReport) -> str:
+    """What one `poll --once` did."""
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing new"
+    return (f"processed: {counts}\n"
+            f"outbox: sent {flushed.sent}, retrying {flushed.retrying}, failed {flushed.failed}")
+
+
+def inspect_text(result: dict[str, Any]) -> str:
+    """Human-readable `mailbot inspect` output."""
+    lines = [f"{key}: {result[key]}" for key in
+             ("message_id", "from", "subject", "date", "kind", "kind_reason", "ticket_ref")]
+    lines += [f"attachment: {a['filename']} ({a['content_type']}, {a['size']} bytes)"
+              for a in result["attachments"]]
+    lines += [f"defect: {d}" for d in result["defects"]]
+    return "\n".join([*lines, "", "reply_text:", result["reply_text"]])

@@ -1,0 +1,62 @@
+"""Shared fixtures: real Dovecot / SMTP servers (logic in tests/servers.py) and ../shared data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import DovecotServer, SmtpSink, find_dovecot
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REQUIRE_SERVERS = os.environ.get("MAILBOT_REQUIRE_SERVERS") == "1"
+
+
+def shared_dir(sub: str = "") -> Path:
+    """``../shared/<sub>`` beside the checkout; skip the calling test when it is absent."""
+    path = SHARED / sub
+    if not path.exists():
+        pytest.skip(f"shared data not found: {path} (expected a shared/ folder beside the repo)")
+    return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the ``dovecot`` fixture with ``imap`` (``-m 'not imap'``)."""
+    for item in items:
+        if "dovecot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.imap)
+
+
+@pytest.fixture
+def dovecot() -> Iterator[DovecotServer]:
+    """A fresh, started Dovecot per test (own temp dir, port, user ``helpdesk@example.test``
+    with a random password), stopped afterwards even if the test fails.
+
+    Function scope on purpose: start-up takes well under a second, and a private server per
+    test means no state leaks between tests. Skips when dovecot is not installed, unless
+    ``MAILBOT_REQUIRE_SERVERS=1`` (CI), which turns the skip into a failure.
+    """
+    if not find_dovecot():
+        reason = ("dovecot not installed: apt-get install dovecot-imapd "
+                  "(or set MAILBOT_DOVECOT=/path/to/dovecot)")
+        if REQUIRE_SERVERS:
+            pytest.fail(f"{reason} [MAILBOT_REQUIRE_SERVERS=1]")
+        pytest.skip(reason)
+    server = DovecotServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A started SmtpSink (no AUTH) per test; build ``SmtpSink(auth={...})`` for AUTH tests."""
+    sink = SmtpSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -1,0 +1,54 @@
+"""Small helpers shared by tests: a service on tmp_path, database reads."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from mailbot.config import Config
+from mailbot.service import Service
+from mailbot.store.models import Message, OutboxEntry, Ticket
+
+
+def local_config(tmp_path: Path) -> Config:
+    """The embedded default (SQLite + Maildir in and out) under *tmp_path*."""
+    config = Config()
+    config.database.url = f"sqlite:///{tmp_path / 'mailbot.db'}"
+    config.source.kind = "maildir"
+    config.source.maildir.path = tmp_path / "inbox"
+    config.sender.kind = "maildir"
+    config.sender.maildir.path = tmp_path / "sent"
+    return config
+
+
+def deliver(maildir: Path, raw: bytes, name: str) -> None:
+    """Drop *raw* into ``maildir/new`` as an MTA would."""
+    (maildir / "new").mkdir(parents=True, exist_ok=True)
+    (maildir / "new" / name).write_bytes(raw)
+
+
+def rows(service: Service, model: type) -> list:
+    with Session(service.engine) as session:
+        return list(session.exec(select(model)))
+
+
+def tickets(service: Service) -> list[Ticket]:
+    return rows(service, Ticket)
+
+
+def incoming(service: Service) -> list[Message]:
+    return [m for m in rows(service, Message) if m.direction == "in"]
+
+
+def outbox(service: Service) -> list[OutboxEntry]:
+    return rows(service, OutboxEntry)
+
+
+def as_message(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message

@@ -1,0 +1,170 @@
+"""The intake pipeline on the embedded default (Maildir in, SQLite, Maildir out)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailbot import acks
+from mailbot.service import Service
+from mailbot.store.models import Outcome, TicketEvent, TicketStatus
+from tests.helpers import as_message, deliver, incoming, local_config, outbox, rows, tickets
+from tests.mails import make_mail
+
+
+@pytest.fixture
+def service(tmp_path) -> Service:
+    return Service.from_config(local_config(tmp_path))
+
+
+@pytest.fixture
+def inbox(service: Service):
+    return service.config.source.maildir.path
+
+
+def test_new_mail_opens_a_ticket_and_queues_a_french_acknowledgement(service, inbox):
+    deliver(inbox, make_mail(), "1")
+    report = service.poll()
+
+    assert report.counts == {"new_ticket": 1}
+    [ticket] = tickets(service)
+    assert ticket.status == TicketStatus.NEW == "nouvelle demande"
+    assert ticket.requester == "elodie.martin@ecole-jules-ferry.example"
+    assert ticket.language == "fr"
+    [event] = rows(service, TicketEvent)
+    assert (event.old_status, event.new_status) == (None, "nouvelle demande")
+
+    [entry] = outbox(service)
+    ack = as_message(entry.raw)
+    assert ack["Subject"].startswith(f"[#{ticket.ref}] Demande reçue")
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["In-Reply-To"] == "<q1@ecole-jules-ferry.example>"
+    assert ack["References"] == "<q1@ecole-jules-ferry.example>"
+    assert ack["Message-ID"].endswith("@mailbot.ecarnet.example>")
+    assert entry.rcpt_to == "elodie.martin@ecole-jules-ferry.example"
+    body = ack.get_body(("plain",)).get_content()
+    assert ticket.ref in body and "23 novembre 2026 à 08:12" in body
+
+
+def test_the_same_mail_twice_is_processed_once(service, inbox):
+    deliver(inbox, make_mail(), "1")
+    service.poll()
+    deliver(inbox, make_mail(), "2")  # a second copy, e.g. after a UIDVALIDITY reset
+    report = service.poll()
+
+    assert report.counts == {"already_processed": 1}
+    assert len(tickets(service)) == 1 and len(incoming(service)) == 1 and len(outbox(service)) == 1
+    assert service.poll().counts == {}  # both files are now flagged seen
+
+
+def test_reply_to_the_acknowledgement_lands_on_the_ticket_with_only_the_new_text(service, inbox):
+    deliver(inbox, make_mail(), "1")
+    service.poll()
+    [ticket], [ack] = tickets(service), outbox(service)
+    reply = make_mail(
+        "C'est bon, ça refonctionne après la mise à jour.\n\n"
+        "Le lun. 23 nov. 2026 à 09:00, Support e-carnet <support@ecarnet.example> a écrit :\n"
+        "> Bonjour,\n> Nous avons bien reçu votre message\n",
+        message_id="<r1@ecole-jules-ferry.example>",
+        Subject=f"Re: [#{ticket.ref}] Demande reçue", In_Reply_To=ack.message_id,
+        References=f"<q1@ecole-jules-ferry.example> {ack.message_id}",
+    )
+    deliver(inbox, reply, "2")
+    assert service.poll().counts == {"appended": 1}
+
+    appended = [m for m in incoming(service) if m.outcome == Outcome.APPENDED]
+    assert [m.ticket_id for m in appended] == [ticket.id]
+    assert appended[0].body_text == "C'est bon, ça refonctionne après la mise à jour."
+    assert len(outbox(service)) == 1  # no second acknowledgement
+
+
+def test_tracking_number_in_subject_threads_without_references(service, inbox):
+    deliver(inbox, make_mail(), "1")
+    service.poll()
+    [ticket] = tickets(service)
+    deliver(inbox, make_mail("Une précision.", message_id="<r2@x.example>",
+                             Subject=f"Suite {ticket.ref}"), "2")
+    assert service.poll().counts == {"appended": 1}
+
+
+def test_a_stranger_cannot_write_into_someone_elses_ticket(service, inbox):
+    deliver(inbox, make_mail(), "1")
+    service.poll()
+    [ticket] = tickets(service)
+    intruder = make_mail("Fermez ce ticket.", message_id="<evil@other.example>",
+                         From="mallory@other.example", Subject=f"Re: [#{ticket.ref}]",
+                         In_Reply_To="<q1@ecole-jules-ferry.example>")
+    deliver(inbox, intruder, "2")
+    assert service.poll().counts == {"new_ticket": 1}
+    stranger = next(m for m in incoming(service) if m.from_addr == "mallory@other.example")
+    assert stranger.ticket_id != ticket.id
+    assert f"refers to {ticket.ref}" in stranger.outcome_reason
+
+
+def test_reply_to_header_wins_for_the_acknowledgement(service, inbox):
+    deliver(inbox, make_mail(Reply_To="secretariat@ecole-jules-ferry.example"), "1")
+    service.poll()
+    [entry] = outbox(service)
+    assert entry.rcpt_to == "secretariat@ecole-jules-ferry.example"
+
+
+def test_english_mail_gets_an_english_acknowledgement(service, inbox):
+    body = "Hello,\n\nI cannot export the portfolio of my students, the app shows an error.\n"
+    deliver(inbox, make_mail(body, Subject="Export does not work"), "1")
+    service.poll()
+    [entry] = outbox(service)
+    assert as_message(entry.raw)["Subject"].endswith("Request received: Export does not work")
+
+
+@pytest.mark.parametrize(("headers", "kind"), [
+    ({"Auto_Submitted": "auto-replied", "Subject": "Réponse automatique : absent"},
+     "auto_reply"),
+    ({"From": "MAILER-DAEMON@mx.example", "Subject": "Undelivered Mail Returned to Sender"},
+     "bounce"),
+    ({"List_Id": "<profs.academie.example>"}, "list"),
+    ({"From": "support@ecarnet.example"}, "own"),
+])
+def test_machine_mail_never_opens_a_ticket_nor_gets_an_answer(service, inbox, headers, kind):
+    deliver(inbox, make_mail(**headers), "1")
+    assert service.poll().counts == {"ignored": 1}
+    [message] = incoming(service)
+    assert message.outcome == "ignored" and message.outcome_reason.startswith(kind + ":")
+    assert tickets(service) == [] and outbox(service) == []
+
+
+def test_same_message_id_with_other_content_is_recorded_not_merged(service, inbox):
+    deliver(inbox, make_mail(), "1")
+    deliver(inbox, make_mail("Autre contenu"), "2")
+    assert service.poll().counts == {"new_ticket": 1, "ignored": 1}
+    ignored = next(m for m in incoming(service) if m.outcome == "ignored")
+    assert "duplicate Message-ID" in ignored.outcome_reason
+
+
+def test_mail_without_sender_is_quarantined_and_the_next_one_still_processed(service, inbox):
+    deliver(inbox, make_mail(From=None, message_id="<nofrom@x.example>"), "1")
+    deliver(inbox, make_mail(message_id="<ok@x.example>"), "2")
+    assert service.poll().counts == {"quarantined": 1, "new_ticket": 1}
+    quarantined = next(m for m in incoming(service) if m.outcome == "quarantined")
+    assert "no usable sender" in quarantined.outcome_reason
+    assert quarantined.raw.startswith(b"To:") or b"nofrom@x.example" in quarantined.raw
+
+
+def test_a_failing_stage_rolls_back_and_quarantines(service, inbox, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("template store unavailable")
+
+    monkeypatch.setattr(acks, "queue_acknowledgement", broken)
+    deliver(inbox, make_mail(), "1")
+    assert service.poll().counts == {"quarantined": 1}
+    [message] = incoming(service)
+    assert message.outcome_reason == ("acknowledge: RuntimeError: template store unavailable")
+    assert tickets(service) == [] and outbox(service) == []  # the half-made ticket is gone
+    assert service.poll().counts == {}  # flagged seen: not retried in a loop
+
+
+def test_user_text_is_never_evaluated_by_templates(service, inbox):
+    deliver(inbox, make_mail(Subject="{{ 7*7 }} {% raw %}", From="{{ 6*7 }} <a@b.example>"), "1")
+    service.poll()
+    [entry] = outbox(service)
+    ack = as_message(entry.raw)
+    assert "{{ 7*7 }} {% raw %}" in ack["Subject"]
+    assert "{{ 6*7 }}" in ack.get_body(("plain",)).get_content()
