@@ -26,7 +26,9 @@ tickets_app = typer.Typer(help="Look at tickets.", no_args_is_help=True)
 messages_app = typer.Typer(help="Look at incoming messages and their outcome.",
                            no_args_is_help=True)
 app.add_typer(tickets_app, name="tickets")
+quarantine_app = typer.Typer(help="Messages that failed a stage.", no_args_is_help=True)
 app.add_typer(messages_app, name="messages")
+app.add_typer(quarantine_app, name="quarantine")
 
 ConfigOption = Annotated[
     Path | None,
@@ -136,3 +138,30 @@ def messages_list(outcome: Annotated[str | None, typer.Option(
     """Incoming messages with what became of them and why."""
     engine = _service(_config(config)).engine
     typer.echo(views.messages_table(queries.list_messages(engine, outcome)))
+
+
+@quarantine_app.command("list")
+def quarantine_list(config: ConfigOption = None) -> None:
+    """Quarantined messages with the stage and error that stopped them."""
+    engine = _service(_config(config)).engine
+    typer.echo(views.messages_table(queries.list_messages(engine, "quarantined")))
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(row_id: Annotated[int, typer.Argument(help="Number from `quarantine list`.")],
+                      config: ConfigOption = None) -> None:
+    """Process a quarantined message again, once its cause is fixed."""
+    from mailbot.poller import replay_quarantined
+
+    service = _service(_config(config))
+    try:
+        result = replay_quarantined(service.engine, row_id, service.context)
+    except LookupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    except Exception as exc:  # still failing: say why, keep the entry
+        typer.echo(f"still failing, kept in quarantine: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    outcome = result.outcome.value if result.outcome else "already processed"
+    typer.echo(f"#{row_id}: {outcome} ({result.reason})"
+               + (f" [{result.ticket_ref}]" if result.ticket_ref else ""))

@@ -70,6 +70,26 @@ def _process_or_quarantine(engine: Engine, mail: RawMail, ctx: IntakeContext) ->
     return _quarantine(engine, mail, stage.name, error, detail)
 
 
+def replay_quarantined(engine: Engine, row_id: int, ctx: IntakeContext) -> IntakeResult:
+    """Run quarantined message *row_id* through intake again.
+
+    On success the quarantine entry is replaced by the new outcome, in one
+    transaction; on failure nothing changes and the error is raised.
+    """
+    with Session(engine) as session:
+        row = session.get(Message, row_id)
+        if row is None or row.outcome != Outcome.QUARANTINED.value:
+            raise LookupError(f"no quarantined message #{row_id}")
+        mail = RawMail(raw=row.raw, origin=row.origin, source_key=row.source_key)
+        session.delete(row)
+        session.flush()
+        result = process(session, mail, ctx, Stage())
+        session.commit()
+    log.info("replayed quarantined message #%s: %s", row_id,
+             result.outcome.value if result.outcome else result.reason)
+    return result
+
+
 def _quarantine(engine: Engine, mail: RawMail, stage: str, error: Exception,
                 detail: str) -> IntakeResult:
     reason = f"{stage}: {type(error).__name__}: {error}"
@@ -83,7 +103,7 @@ def _quarantine(engine: Engine, mail: RawMail, stage: str, error: Exception,
             session.add(Message(
                 direction="in", message_id="", content_sha256=sha, origin=mail.origin,
                 source_key=mail.source_key, outcome=Outcome.QUARANTINED.value,
-                outcome_reason=reason, body_text=detail[-4000:], raw=mail.raw,
+                outcome_reason=reason, outcome_detail=detail[-8000:], raw=mail.raw,
             ))
         _save_checkpoint(session, mail)
         session.commit()

@@ -10,7 +10,7 @@ Which library does what, and why:
   top-posting, and its signature rule cuts at "Cordialement" and at ``- `` list lines,
   which are part of what the sender wrote.
 * **Our own compiled regexes** (the tuples below, kept as data) cover what it misses
-  (checked in ``/work/shared/notes/libraries.md`` §3): French separators (``Message
+  (measured in the team's library notes, §3): French separators (``Message
   d'origine``, ``Mail original``, ``Courriel d’origine``, ``Message transféré``,
   Orange's ``Message du …``), Outlook ``De :`` blocks with U+00A0, Gmail attributions
   wrapped over two or three lines, U+00A0/U+202F before ``:``, plus device lines
@@ -74,31 +74,37 @@ SEPARATORS: tuple[_Rule, ...] = (
 ATTRIBUTIONS: tuple[_Rule, ...] = (
     # Gmail, Apple Mail, iOS Mail, Thunderbird, Roundcube, Yahoo (FR):
     # "Le mar. 4 févr. 2025 à 14:05, Nom <adresse> a écrit :"
-    _Rule("fr_le_a_ecrit", _rx(r"^le\b.{0,200}?\d.{0,200}\ba écrit ?:$")),
+    _Rule("fr_le_a_ecrit", _rx(r"^le\b(?=.*\d).*\ba écrit ?:$")),
     # Gmail, Apple Mail, iOS Mail, Thunderbird (EN): "On 26/03/2025 09:03, Name wrote:"
-    _Rule("en_on_wrote", _rx(r"^on\b.{0,200}?\d.{0,200}\bwrote ?:$")),
+    _Rule("en_on_wrote", _rx(r"^on\b(?=.*\d).*\bwrote ?:$")),
     # Gmail, Thunderbird (DE): "Am 03.04.2025 um 10:12 schrieb Name <adresse>:"
-    _Rule("de_am_schrieb", _rx(r"^am\b.{0,200}?\d.{0,200}\bschrieb\b.{0,200}:$")),
+    _Rule("de_am_schrieb", _rx(r"^am\b(?=.*\d)(?=.*\bschrieb\b).*:$")),
 )
 
 # Dateless form (Thunderbird "Nom a écrit :", "Name wrote:"): an attribution only
 # when '>' quotes follow, since a body line may say "Le directeur m'a écrit :".
-LOOSE_ATTRIBUTION = _Rule("name_wrote", _rx(r"^.{1,160}\b(?:a écrit|wrote|schrieb)\b.{0,100}:$"))
+LOOSE_ATTRIBUTION = _Rule("name_wrote", _rx(r"^(?=.{1,160}\b(?:a écrit|wrote|schrieb)\b).*:$"))
 
-# App and device lines, dropped wherever they stand in the new text.
+# App and device lines, dropped wherever they stand in the new text. A device line is
+# short: one clause, optionally followed by the usual apology for brevity.
+_DEVICE_TAIL = (
+    r"\b[^.!?,;:]{0,60}[.!]?(?: veuillez excuser ma brièveté| please excuse my brevity)?\.?$"
+)
 DEVICE_LINES: tuple[_Rule, ...] = (
     # iOS Mail (FR/EN): "Envoyé de mon iPhone", "Sent from my iPad"
     _Rule(
         "ios_mail",
-        _rx(r"^(?:envoyé (?:de|depuis) mon|sent from my) (?:iphone|ipad|ipod)\b.{0,20}$"),
+        _rx(r"^(?:envoyé (?:de|depuis) mon|sent from my) (?:iphone|ipad|ipod)" + _DEVICE_TAIL),
     ),
     # Samsung Email, K-9 Mail, other Android apps (FR/EN): "Envoyé depuis mon smartphone
-    # Samsung Galaxy.", "Envoyé de mon appareil Android avec Courriel K-9 Mail. …"
+    # Samsung Galaxy.", "Envoyé de mon appareil Android avec Courriel K-9 Mail. Veuillez
+    # excuser ma brièveté."
     _Rule(
         "android_mail",
         _rx(
             r"^(?:envoyé (?:de|depuis) mon|sent from my) (?:smartphone|téléphone|mobile|"
-            r"appareil|tablette|samsung|galaxy|android|huawei|phone|device|blackberry)\b"
+            r"appareil|tablette|samsung|galaxy|android|huawei|phone|device|blackberry)"
+            + _DEVICE_TAIL
         ),
     ),
     # German mobile clients: "Von meinem iPhone gesendet", "Von meinem Mobilgerät gesendet"
@@ -138,7 +144,8 @@ _QUOTE_MARKS = re.compile(r"^\s*(?:>\s?)+")
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007]+")
 _INVISIBLE = str.maketrans("", "", "\ufeff\u200b")
 _PLAUSIBLE_HEADER = re.compile(r"[\d@]")  # a real header names a date or an address
-_MAX_ATTRIBUTION = 400
+_MAX_ATTRIBUTION = 400  # characters; attributions are short, and this bounds regex work
+_MPR_MAX_LINES, _MPR_MAX_LINE = 1000, 250  # what mail-parser-reply is shown
 
 _MPR = EmailReplyParser(languages=["fr", "en"])
 
@@ -214,10 +221,11 @@ def _attribution(probes: list[str], quoted: list[bool], start: int) -> tuple[int
         joined = f"{joined} {probes[end]}".strip()
         if len(joined) > _MAX_ATTRIBUTION:
             break
-        if _matches(ATTRIBUTIONS, joined):
+        if joined.endswith(":") and _matches(ATTRIBUTIONS, joined):
             return end - start + 1, True
-    if len(probes[start]) <= _MAX_ATTRIBUTION and LOOSE_ATTRIBUTION.regex.search(probes[start]):
-        return 1, False
+    first = probes[start]
+    if first.endswith(":") and len(first) <= _MAX_ATTRIBUTION:
+        return (1, False) if LOOSE_ATTRIBUTION.regex.search(first) else (0, False)
     return 0, False
 
 
@@ -273,7 +281,9 @@ def _mpr_headers(lines: list[str]) -> dict[int, int]:
     It is given the lines with U+00A0/U+202F as plain spaces (its French patterns
     expect "De :", "a écrit :") and strips each line itself.
     """
-    plain = [_SPACES.sub(" ", line).strip() for line in lines]
+    plain = [_SPACES.sub(" ", line).strip() for line in lines[:_MPR_MAX_LINES]]
+    # Its attribution regex is quadratic in the line length: hide long lines.
+    plain = [line if len(line) <= _MPR_MAX_LINE else "" for line in plain]
     try:
         replies = _MPR.read("\n".join(plain)).replies
     except Exception:  # a third-party regex pass must not break extraction

@@ -14,9 +14,11 @@ import datetime as dt
 import logging
 import signal
 import threading
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from mailbot.errors import MailbotError
 from mailbot.service import Service
 
 log = logging.getLogger("mailbot")
@@ -28,11 +30,26 @@ def build_scheduler(service: Service) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
         "max_instances": 1, "coalesce": True, "misfire_grace_time": 30})
     now = dt.datetime.now(dt.UTC)
-    scheduler.add_job(service.poll, "interval", seconds=schedule.poll_interval_seconds,
-                      id="poll", next_run_time=now)
-    scheduler.add_job(service.flush, "interval", seconds=schedule.flush_interval_seconds,
-                      id="flush", next_run_time=now)
+    scheduler.add_job(_quietly(service.poll), "interval",
+                      seconds=schedule.poll_interval_seconds, id="poll", next_run_time=now)
+    scheduler.add_job(_quietly(service.flush), "interval",
+                      seconds=schedule.flush_interval_seconds, id="flush", next_run_time=now)
     return scheduler
+
+
+def _quietly(job: Callable[[], object]) -> Callable[[], None]:
+    """Log an expected failure (mailbox down) in one line instead of a traceback.
+
+    Anything else propagates to APScheduler, which logs it with its traceback.
+    """
+    def run() -> None:
+        try:
+            job()
+        except MailbotError as exc:
+            log.error("%s failed, will try again at the next run: %s", job.__name__, exc)
+
+    run.__name__ = job.__name__
+    return run
 
 
 def run_forever(service: Service, stop: threading.Event | None = None) -> None:

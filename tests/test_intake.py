@@ -168,3 +168,35 @@ def test_user_text_is_never_evaluated_by_templates(service, inbox):
     ack = as_message(entry.raw)
     assert "{{ 7*7 }} {% raw %}" in ack["Subject"]
     assert "{{ 6*7 }}" in ack.get_body(("plain",)).get_content()
+
+
+def test_quarantined_message_can_be_replayed_once_fixed(service, inbox, monkeypatch):
+    from mailbot.poller import replay_quarantined
+
+    real = acks.queue_acknowledgement
+    monkeypatch.setattr(acks, "queue_acknowledgement",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk full")))
+    deliver(inbox, make_mail(), "1")
+    service.poll()
+    [row] = incoming(service)
+    with pytest.raises(RuntimeError):  # still broken: the entry stays
+        replay_quarantined(service.engine, row.id, service.context)
+    assert [m.outcome for m in incoming(service)] == ["quarantined"]
+
+    monkeypatch.setattr(acks, "queue_acknowledgement", real)
+    result = replay_quarantined(service.engine, row.id, service.context)
+    assert result.outcome == Outcome.NEW_TICKET
+    assert [m.outcome for m in incoming(service)] == ["new_ticket"]
+    assert len(tickets(service)) == 1 and len(outbox(service)) == 1
+    with pytest.raises(LookupError):
+        replay_quarantined(service.engine, row.id, service.context)
+
+
+def test_a_stranger_cannot_borrow_the_requesters_address_as_reply_to(service, inbox):
+    deliver(inbox, make_mail(), "1")
+    service.poll()
+    [ticket] = tickets(service)
+    deliver(inbox, make_mail("Merci de supprimer mes données.", message_id="<e2@other.example>",
+                             From="mallory@other.example", Reply_To=ticket.requester,
+                             Subject=f"Re: [#{ticket.ref}]"), "2")
+    assert service.poll().counts == {"new_ticket": 1}

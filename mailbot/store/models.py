@@ -75,6 +75,7 @@ class Message(SQLModel, table=True):
     body_text: str = ""
     outcome: str = ""
     outcome_reason: str = ""
+    outcome_detail: str = ""  # the traceback, for quarantined messages
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     received_at: dt.datetime = Field(default_factory=utcnow)
 

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engine setup and read queries."""
