@@ -182,7 +182,8 @@ def _record(session: Session, mail: RawMail, parsed: ParsedMail, ticket: Ticket 
         subject=parsed.subject,
         sent_at=parsed.date,
         kind=verdict.kind.value if verdict else "",
-        body_text=parsed.reply_text,
+        # A forward without a note has no new text: keep what was forwarded.
+        body_text=parsed.reply_text or parsed.text,
         outcome=outcome.value,
         outcome_reason=reason,
         raw=mail.raw,
