@@ -39,17 +39,22 @@ class DatabaseConfig(_Section):
     url: str = "sqlite:///mailbot.db"
 
 
-class ImapConfig(_Section):
+class _ServerConfig(_Section):
+    """Connection settings shared by the IMAP and SMTP servers."""
+
     host: str = "localhost"
-    port: int = 993
-    security: Security = "tls"
     user: str = ""
     password: SecretStr | None = None
     password_file: Path | None = None
-    folder: str = "INBOX"
-    move_to: str | None = None
     ca_file: Path | None = None
     timeout_seconds: float = 30.0
+
+
+class ImapConfig(_ServerConfig):
+    port: int = 993
+    security: Security = "tls"
+    folder: str = "INBOX"
+    move_to: str | None = None
     batch_size: int = 100
 
 
@@ -63,15 +68,9 @@ class SourceConfig(_Section):
     maildir: MaildirSourceConfig = Field(default_factory=MaildirSourceConfig)
 
 
-class SmtpConfig(_Section):
-    host: str = "localhost"
+class SmtpConfig(_ServerConfig):
     port: int = 587
     security: Security = "starttls"
-    user: str = ""
-    password: SecretStr | None = None
-    password_file: Path | None = None
-    ca_file: Path | None = None
-    timeout_seconds: float = 30.0
 
 
 class MaildirSinkConfig(_Section):
@@ -146,9 +145,9 @@ def _resolve_paths(config: Config, base: Path) -> None:
 
 
 def _apply_secret_sources(config: Config) -> None:
-    imap, smtp = config.source.imap, config.sender.smtp
-    imap.password = _secret("MAILBOT_IMAP_PASSWORD", imap.password_file, imap.password)
-    smtp.password = _secret("MAILBOT_SMTP_PASSWORD", smtp.password_file, smtp.password)
+    for env, server in (("MAILBOT_IMAP_PASSWORD", config.source.imap),
+                        ("MAILBOT_SMTP_PASSWORD", config.sender.smtp)):
+        server.password = _secret(env, server.password_file, server.password)
 
 
 def _secret(env: str, file: Path | None, value: SecretStr | None) -> SecretStr | None:
