@@ -12,7 +12,7 @@ from mailbot.config import IdentityConfig
 from mailbot.lang import detect_language
 from mailbot.model import ParsedMail
 from mailbot.render import Renderer, format_date
-from mailbot.store.models import Ticket
+from mailbot.store.models import Ticket, TicketEvent
 
 
 def choose_language(parsed: ParsedMail, default: str) -> str:
@@ -21,9 +21,25 @@ def choose_language(parsed: ParsedMail, default: str) -> str:
 
 
 def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
-                          renderer: Renderer, identity: IdentityConfig) -> None:
-    """Render ``ack`` in the ticket's language and put it in the outbox (not committed)."""
-    received = parsed.date or dt.datetime.now(dt.UTC)
+                          renderer: Renderer, identity: IdentityConfig,
+                          is_report: bool = False) -> None:
+    """Render ``ack`` in the ticket's language and put it in the outbox (not committed).
+
+    For an assistance report the text says so, and an ``urgente`` priority
+    announces the faster handling.
+    """
+    own = {identity.support_address.lower(), *(a.lower() for a in identity.other_addresses)}
+    context = reply_context(parsed.from_addr, parsed.from_name,
+                            None if parsed.reply_to in own else parsed.reply_to,
+                            parsed.message_id, parsed.references)
+    if context is None:
+        assert ticket.id is not None
+        session.add(TicketEvent(ticket_id=ticket.id, kind="delivery_failed",
+                                detail="acknowledgement not sent: the address "
+                                       f"{parsed.reply_to or parsed.from_addr} needs SMTPUTF8"))
+        return
+    # The date we received it: the sender's clock may be wrong.
+    received = ticket.created_at or dt.datetime.now(dt.UTC)
     rendered = renderer.render(
         "ack", ticket.language,
         ticket_ref=ticket.ref,
@@ -31,9 +47,9 @@ def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
         original_subject=parsed.subject,
         received_on=format_date(received, ticket.language, identity.timezone),
         support_name=identity.support_name,
+        is_report=is_report,
+        priority=ticket.priority,
     )
-    context = reply_context(parsed.from_addr, parsed.from_name, parsed.reply_to,
-                            parsed.message_id, parsed.references)
     message = build_reply(rendered, context, from_addr=identity.support_address,
                           from_name=identity.support_name,
                           msgid_domain=identity.message_id_domain, language=ticket.language)

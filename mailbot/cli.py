@@ -6,6 +6,7 @@ not found), 2 bad usage or configuration.
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import os
@@ -26,6 +27,10 @@ tickets_app = typer.Typer(help="Look at tickets.", no_args_is_help=True)
 messages_app = typer.Typer(help="Look at incoming messages and their outcome.",
                            no_args_is_help=True)
 app.add_typer(tickets_app, name="tickets")
+incidents_app = typer.Typer(help="Recurring problems across reports.", no_args_is_help=True)
+app.add_typer(incidents_app, name="incidents")
+outbox_app = typer.Typer(help="Outgoing mail.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 quarantine_app = typer.Typer(help="Messages that failed a stage.", no_args_is_help=True)
 app.add_typer(messages_app, name="messages")
 app.add_typer(quarantine_app, name="quarantine")
@@ -107,8 +112,14 @@ def inspect_cmd(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False
     """Show what mailbot makes of one .eml file, without storing anything."""
     from mailbot.inspect_mail import inspect_mail
     from mailbot.intake import own_identity
+    from mailbot.privacy import load_keys
+    from mailbot.reports import ReportSettings
 
-    result = inspect_mail(file.read_bytes(), own_identity(_config(config).identity))
+    cfg = _config(config)
+    # Existing keys give the same pseudonyms as the service; none are created here.
+    keys = load_keys(cfg.privacy.keys_file, create=False)
+    result = inspect_mail(file.read_bytes(), own_identity(cfg.identity),
+                          ReportSettings(**cfg.reports.model_dump()), keys)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json
                else views.inspect_text(result))
 
@@ -122,13 +133,26 @@ def tickets_list(status: Annotated[str | None, typer.Option(help="Only this stat
 
 
 @tickets_app.command("show")
-def tickets_show(ref: str, config: ConfigOption = None) -> None:
-    """One ticket with its messages, status history and outgoing mail."""
-    view = queries.ticket_view(_service(_config(config)).engine, ref)
+def tickets_show(ref: str, actor: Annotated[str | None, typer.Option(
+                     "--as", help="Who is looking (default: $MAILBOT_ACTOR, else the "
+                     "system user); written to the access log.")] = None,
+                 config: ConfigOption = None) -> None:
+    """One ticket with its diagnosis, messages, status history and outgoing mail."""
+    engine = _service(_config(config)).engine
+    view = queries.ticket_view(engine, ref)
     if view is None:
         typer.echo(f"no ticket {ref}", err=True)
         raise typer.Exit(1)
+    queries.record_access(engine, actor or os.environ.get("MAILBOT_ACTOR") or getpass.getuser(),
+                          "tickets show", view.ticket.id)
     typer.echo(views.ticket_detail(view))
+
+
+@incidents_app.command("list")
+def incidents_list(config: ConfigOption = None) -> None:
+    """Incidents (reports sharing app version + main error code), most recent first."""
+    engine = _service(_config(config)).engine
+    typer.echo(views.incidents_table(queries.list_incidents(engine)))
 
 
 @messages_app.command("list")
@@ -165,3 +189,26 @@ def quarantine_replay(row_id: Annotated[int, typer.Argument(help="Number from `q
     outcome = result.outcome.value if result.outcome else "already processed"
     typer.echo(f"#{row_id}: {outcome} ({result.reason})"
                + (f" [{result.ticket_ref}]" if result.ticket_ref else ""))
+
+
+@outbox_app.command("list")
+def outbox_list(state: Annotated[str | None, typer.Option(
+                    help="pending, sending, sent or failed.")] = None,
+                config: ConfigOption = None) -> None:
+    """Outgoing mail with its delivery state and last error."""
+    engine = _service(_config(config)).engine
+    typer.echo(views.outbox_table(queries.list_outbox(engine, state)))
+
+
+@outbox_app.command("retry")
+def outbox_retry(entry_ids: Annotated[list[int] | None, typer.Argument(
+                     help="Numbers from `outbox list`; all failed mail when omitted.")] = None,
+                 config: ConfigOption = None) -> None:
+    """Queue failed mail again (after fixing the cause), with fresh attempts."""
+    from sqlmodel import Session
+
+    from mailbot import outbox
+
+    with Session(_service(_config(config)).engine) as session:
+        count = outbox.requeue_failed(session, entry_ids or None)
+    typer.echo(f"{count} message(s) queued again")

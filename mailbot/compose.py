@@ -17,6 +17,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from mailbot.render import RenderedMail
 
 MAX_REFERENCES = 20
+MAX_DISPLAY_NAME = 100  # keeps the To: line well under RFC 5322's 998 characters
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,33 @@ class ReplyContext:
 
 
 def reply_context(from_addr: str, from_name: str, reply_to: str | None,
-                  message_id: str | None, references: list[str]) -> ReplyContext:
-    """Where and how to answer a message: ``Reply-To`` wins over ``From``."""
+                  message_id: str | None, references: list[str]) -> ReplyContext | None:
+    """Where and how to answer a message: ``Reply-To`` wins over ``From``.
+
+    None when the address cannot be written in a plain (non-SMTPUTF8) mail:
+    an accented local part. Accented domains are IDNA-encoded.
+    """
+    to_addr = ascii_address(reply_to or from_addr)
+    if to_addr is None:
+        return None
     chain = [*references, message_id] if message_id else list(references)
     return ReplyContext(
-        to_addr=reply_to or from_addr,
-        to_name="" if reply_to else from_name,
+        to_addr=to_addr,
+        to_name="" if reply_to else from_name[:MAX_DISPLAY_NAME],
         in_reply_to=message_id,
         references=chain[-MAX_REFERENCES:],
     )
+
+
+def ascii_address(address: str) -> str | None:
+    """*address* with its domain IDNA-encoded, or None if the local part is not ASCII."""
+    local, _, domain = address.rpartition("@")
+    if not local or not local.isascii():
+        return None
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return None
 
 
 def build_reply(rendered: RenderedMail, context: ReplyContext, *, from_addr: str,
@@ -57,8 +76,8 @@ def build_reply(rendered: RenderedMail, context: ReplyContext, *, from_addr: str
         message["References"] = " ".join(context.references)
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = language
     message.set_content(rendered.text, cte="quoted-printable")
     if rendered.html is not None:
         message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    message["Content-Language"] = language  # after set_content, which clears Content-*
     return message

@@ -15,13 +15,14 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 Security = Literal["tls", "starttls", "plain"]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # hide_input_in_errors: a typo next to a password must not print the password.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class IdentityConfig(_Section):
@@ -57,6 +58,12 @@ class ImapConfig(_ServerConfig):
     move_to: str | None = None
     batch_size: int = 100
 
+    @model_validator(mode="after")
+    def _move_elsewhere(self) -> ImapConfig:
+        if self.move_to and self.move_to == self.folder:
+            raise ValueError("source.imap.move_to must differ from source.imap.folder")
+        return self
+
 
 class MaildirSourceConfig(_Section):
     path: Path = Path("maildir/inbox")
@@ -84,11 +91,24 @@ class SenderConfig(_Section):
 
 
 class OutboxConfig(_Section):
-    max_attempts: int = 10
-    backoff_base_seconds: float = 60.0
-    backoff_max_seconds: float = 3600.0
-    claim_timeout_seconds: float = 600.0
-    batch_size: int = 50
+    max_attempts: int = Field(default=10, ge=1)
+    backoff_base_seconds: float = Field(default=60.0, ge=1)
+    backoff_max_seconds: float = Field(default=3600.0, ge=1)
+    claim_timeout_seconds: float = Field(default=600.0, ge=10)
+    batch_size: int = Field(default=50, ge=1)
+
+
+class PrivacyConfig(_Section):
+    keys_file: Path = Path("mailbot.keys")
+
+
+class ReportsConfig(_Section):
+    current_app_version: str = "2.2.5"
+    storage_low_percent: float = 10.0
+    storage_low_mb: int = 500
+    sync_stale_hours: float = 24.0
+    journal_max_bytes: int = 20 * 1024 * 1024
+    attachment_max_bytes: int = 50 * 1024 * 1024
 
 
 class ScheduleConfig(_Section):
@@ -97,7 +117,12 @@ class ScheduleConfig(_Section):
 
 
 class LoggingConfig(_Section):
-    level: str = "INFO"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
 
 class Config(_Section):
@@ -108,6 +133,8 @@ class Config(_Section):
     source: SourceConfig = Field(default_factory=SourceConfig)
     sender: SenderConfig = Field(default_factory=SenderConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     templates_dir: Path | None = None
@@ -138,6 +165,7 @@ def _resolve_paths(config: Config, base: Path) -> None:
     config.source.imap.password_file = rel(config.source.imap.password_file)
     config.sender.smtp.password_file = rel(config.sender.smtp.password_file)
     config.templates_dir = rel(config.templates_dir)
+    config.privacy.keys_file = rel(config.privacy.keys_file)  # type: ignore[assignment]
     url = config.database.url
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":

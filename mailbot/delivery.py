@@ -11,7 +11,12 @@ from sqlmodel import Session
 
 from mailbot import outbox
 from mailbot.config import OutboxConfig
-from mailbot.errors import PermanentDeliveryError, TransientDeliveryError
+from mailbot.errors import (
+    DeliveryError,
+    PermanentDeliveryError,
+    SenderSetupError,
+    TransientDeliveryError,
+)
 from mailbot.send import Transport
 from mailbot.store.models import OutboxEntry, OutboxState
 
@@ -34,22 +39,32 @@ def flush_outbox(engine: Engine, transport: Transport, config: OutboxConfig) -> 
 
 async def flush_outbox_async(engine: Engine, transport: Transport,
                              config: OutboxConfig) -> FlushReport:
-    """Async body of :func:`flush_outbox`, for callers already in an event loop."""
+    """Async body of :func:`flush_outbox`, for callers already in an event loop.
+
+    Claims batches until nothing is due: a row that fails gets a later
+    ``next_attempt_at``, so the loop ends.
+    """
     report = FlushReport()
     with Session(engine, expire_on_commit=False) as session:
-        entries = outbox.claim_due(session, config)
-        for entry in entries:
-            await _deliver_one(session, entry, transport, config, report)
-            session.commit()
+        while entries := outbox.claim_due(session, config):
+            for entry in entries:
+                await _deliver_one(session, entry, transport, config, report)
+                session.commit()
     return report
 
 
 async def _deliver_one(session: Session, entry: OutboxEntry, transport: Transport,
                        config: OutboxConfig, report: FlushReport) -> None:
     try:
-        await transport.deliver(entry.mail_from, entry.rcpt_to, entry.raw)
+        try:
+            await transport.deliver(entry.mail_from, entry.rcpt_to, entry.raw)
+        except DeliveryError:
+            raise
+        except Exception as exc:  # a transport bug must not leave the row claimed
+            raise TransientDeliveryError(f"unexpected {type(exc).__name__}: {exc}") from exc
     except TransientDeliveryError as exc:
-        outbox.mark_transient_failure(session, entry, str(exc), config)
+        outbox.mark_transient_failure(session, entry, str(exc), config,
+                                      count_attempt=not isinstance(exc, SenderSetupError))
         if entry.state == OutboxState.FAILED:
             report.failed += 1
             log.error("giving up on %s to %s: %s", entry.message_id, entry.rcpt_to, exc)

@@ -2,7 +2,8 @@
 
 Creates ``DIR/mailbot.db`` (SQLite), ``DIR/inbox`` (a Maildir seeded with a
 French question, the teacher's reply to it, an English question, an
-out-of-office auto-reply and a bounce) and ``DIR/sent`` (a Maildir where the
+out-of-office auto-reply, a bounce, and an e-carnet assistance report sent
+twice) and ``DIR/sent`` (a Maildir where the
 answers are delivered), then polls and flushes once. Seeding skips files
 already there and processing dedupes, so a second run adds nothing.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from mailbot import views
 from mailbot.config import load_config
+from mailbot.demo_report import report_mail
 from mailbot.service import Service
 from mailbot.store import queries
 
@@ -55,7 +57,7 @@ def _reply() -> EmailMessage:
         "In-Reply-To": QUESTION_ID,
         "References": QUESTION_ID,
     }, "Je précise : le problème arrive aussi avec les vidéos, et seulement pour "
-       "le carnet de Léa et de Tom.\n\nÉlodie\n\n"
+       "le carnet de Lucas et de Tom.\n\nÉlodie\n\n"
        f"Le lun. 23 nov. 2026 à 08:12, Élodie Martin <elodie.martin@{SCHOOL}> a écrit :\n"
        + quoted + "\n")
 
@@ -113,6 +115,10 @@ def sample_mails() -> dict[str, bytes]:
         "0003.demo-english-question": as_bytes(_english_question()),
         "0004.demo-out-of-office": as_bytes(_out_of_office()),
         "0005.demo-bounce": _bounce(),
+        "0006.demo-report": report_mail(),
+        # The teacher pressed the button twice: same report id, another Message-ID.
+        "0007.demo-report-resent": report_mail().replace(
+            b"<demo-report-1@", b"<demo-report-1-resent@"),
     }
 
 
@@ -172,6 +178,9 @@ def run_demo(directory: Path) -> str:
         "",
         "Incoming messages:",
         views.messages_table(queries.list_messages(service.engine)),
+        "",
+        "Incidents (reports sharing app version + main error):",
+        views.incidents_table(queries.list_incidents(service.engine)),
         "",
         f"Outgoing mail ({len(sent)}) written to {directory / 'sent'}:",
         *(f"  {p}" for p in sent),

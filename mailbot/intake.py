@@ -10,18 +10,20 @@ stage that failed from :class:`Stage`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from mailbot import acks, threads
+from mailbot import acks, bounces, outbox, report_intake, reports, tickets
 from mailbot.classify import OwnIdentity, classify
 from mailbot.config import IdentityConfig
 from mailbot.model import MailKind, ParsedMail, RawMail, Verdict
 from mailbot.parse import parse_mail
+from mailbot.privacy import Keys, Sealer
 from mailbot.render import Renderer
-from mailbot.store.models import Message, Outcome, Ticket, TicketEvent, TicketStatus, utcnow
+from mailbot.store.models import Message, Outcome, Ticket, utcnow
 
 log = logging.getLogger("mailbot.intake")
 
@@ -48,14 +50,19 @@ def own_identity(cfg: IdentityConfig) -> OwnIdentity:
 
 @dataclass(frozen=True)
 class IntakeContext:
-    """What :func:`process` needs besides the message: who we are, how to write."""
+    """What :func:`process` needs besides the message: who we are, how to
+    write, and the keys that protect personal data."""
 
     identity_config: IdentityConfig
     renderer: Renderer
+    keys: Keys
+    report_settings: reports.ReportSettings = field(default_factory=reports.ReportSettings)
     identity: OwnIdentity = field(init=False)
+    sealer: Sealer = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "identity", own_identity(self.identity_config))
+        object.__setattr__(self, "sealer", Sealer(self.keys))
 
 
 @dataclass(frozen=True)
@@ -77,27 +84,77 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
     if any(row.content_sha256 == parsed.content_sha256 for row in same_id):
         return IntakeResult(None, "already processed", parsed.message_id)
     if same_id:
-        return _record(session, mail, parsed, None, Outcome.IGNORED,
+        return _record(session, mail, parsed, ctx, None, Outcome.IGNORED,
                        f"duplicate Message-ID already stored as message #{same_id[0].id}")
     stage.name = "classify"
     verdict = classify(parsed.message, parsed.from_addr, ctx.identity)
     stage.name = "thread"
-    ticket, thread_note = find_ticket(session, parsed)
+    ticket, thread_note = tickets.find_ticket(session, parsed)
     if verdict.kind != MailKind.NORMAL:
-        return _record(session, mail, parsed, ticket, Outcome.IGNORED,
-                       f"{verdict.kind.value}: {verdict.reason}", verdict)
+        return _ignore_machine_mail(session, mail, parsed, ctx, ticket, verdict)
+    stage.name = "report"
+    report = report_intake.analyse(parsed, ctx.report_settings, ctx.keys)
+    if report is not None and ticket is not None and _only_quoted(parsed, report):
+        report = None  # a reply quoting the report's text is an ordinary reply
+    if report is not None:
+        parsed = _scrubbed(parsed, report)
+        if ticket is None:
+            ticket, thread_note = _resent_report(session, parsed, report, thread_note)
     stage.name = "act"
     if not parsed.from_addr or "@" not in parsed.from_addr:
         raise QuarantineMail("no usable sender address in From")
     if ticket is not None:
         ticket.updated_at = utcnow()
-        session.add(ticket)
-        return _record(session, mail, parsed, ticket, Outcome.APPENDED, thread_note, verdict)
-    ticket = _open_ticket(session, parsed, ctx)
+        return _record(session, mail, parsed, ctx, ticket, Outcome.APPENDED, thread_note,
+                       verdict, report)
+    ticket = tickets.open_ticket(session, parsed,
+                                 acks.choose_language(parsed, ctx.identity_config.default_language))
+    reason = ("new report" if report else "new request") + (
+        f" ({thread_note})" if thread_note else "")
+    result = _record(session, mail, parsed, ctx, ticket, Outcome.NEW_TICKET, reason, verdict,
+                     report)
     stage.name = "acknowledge"
-    acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer, ctx.identity_config)
-    reason = "new request" + (f" ({thread_note})" if thread_note else "")
-    return _record(session, mail, parsed, ticket, Outcome.NEW_TICKET, reason, verdict)
+    acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer, ctx.identity_config,
+                               is_report=report is not None)
+    return result
+
+
+def _ignore_machine_mail(session: Session, mail: RawMail, parsed: ParsedMail,
+                        ctx: IntakeContext, ticket: Ticket | None,
+                        verdict: Verdict) -> IntakeResult:
+    """Record machine mail as ignored; a bounce of one of our answers goes on its ticket."""
+    reason = f"{verdict.kind.value}: {verdict.reason}"
+    if ticket is None:
+        ticket, our_id = tickets.answered_ticket(session, bounces.referenced_ids(parsed.message))
+        if ticket is not None and our_id and verdict.kind == MailKind.BOUNCE:
+            status = bounces.delivery_status(parsed.message) or parsed.subject
+            outbox.record_bounce(session, our_id, status)
+            reason += f" (our answer {our_id} bounced)"
+    return _record(session, mail, parsed, ctx, ticket, Outcome.IGNORED, reason, verdict)
+
+
+def _only_quoted(parsed: ParsedMail, report: reports.Report) -> bool:
+    """Whether the report was read only from quoted history, not from new text."""
+    return report.sources == ["body"] and not reports.is_report(
+        dataclasses.replace(parsed, text=parsed.reply_text))
+
+
+def _scrubbed(parsed: ParsedMail, report: reports.Report) -> ParsedMail:
+    """*parsed* with student names in subject and texts replaced by pseudonyms."""
+    return dataclasses.replace(parsed, subject=report.scrub(parsed.subject),
+                               text=report.scrub(parsed.text),
+                               reply_text=report.scrub(parsed.reply_text))
+
+
+def _resent_report(session: Session, parsed: ParsedMail, report: reports.Report,
+                   thread_note: str) -> tuple[Ticket | None, str]:
+    """The ticket of the same report sent before, when its requester sends it again."""
+    earlier = report_intake.ticket_of_same_report(session, report)
+    if earlier is None:
+        return None, thread_note
+    if not tickets.may_write(earlier, parsed):
+        return None, f"same report id as {earlier.ref}, but not from its requester"
+    return earlier, f"report {report.report_id} sent again -> {earlier.ref}"
 
 
 def _stored_with_same_identity(session: Session, parsed: ParsedMail) -> list[Message]:
@@ -111,67 +168,12 @@ def _stored_with_same_identity(session: Session, parsed: ParsedMail) -> list[Mes
     return list(session.exec(query))
 
 
-def find_ticket(session: Session, parsed: ParsedMail) -> tuple[Ticket | None, str]:
-    """The ticket *parsed* continues, and how it was found (or why it was not).
-
-    References are tried newest first, then the tracking number in the
-    subject. Only the requester (From the requester's address or the
-    Reply-To address they gave) may add to a ticket: anyone else quoting it
-    gets a ticket of their own.
-    """
-    ticket, how = _by_references(session, parsed)
-    if ticket is None:
-        ref = threads.find_ticket_ref(parsed.subject)
-        if ref:
-            ticket = session.exec(select(Ticket).where(Ticket.ref == ref)).first()
-            how = f"tracking number {ref} in subject"
-    if ticket is None:
-        return None, ""
-    # From decides, not Reply-To: anyone can put the requester's address there.
-    participants = {a for a in (ticket.requester, ticket.reply_to) if a}
-    if parsed.from_addr not in participants:
-        return None, f"refers to {ticket.ref} but {parsed.from_addr} is not its requester"
-    return ticket, f"{how} -> {ticket.ref}"
-
-
-def _by_references(session: Session, parsed: ParsedMail) -> tuple[Ticket | None, str]:
-    for ref_id in reversed([*parsed.references, *parsed.in_reply_to]):
-        known = session.exec(
-            select(Message).where(Message.message_id == ref_id,
-                                  Message.ticket_id.is_not(None)).limit(1)  # type: ignore[union-attr]
-        ).first()
-        if known is not None:
-            return session.get(Ticket, known.ticket_id), f"reply to {ref_id}"
-    return None, ""
-
-
-def _open_ticket(session: Session, parsed: ParsedMail, ctx: IntakeContext) -> Ticket:
-    ticket = Ticket(
-        ref=_unused_ref(session),
-        requester=parsed.from_addr,
-        requester_name=parsed.from_name,
-        reply_to=parsed.reply_to,
-        subject=parsed.subject,
-        language=acks.choose_language(parsed, ctx.identity_config.default_language),
-    )
-    session.add(ticket)
-    session.flush()
-    assert ticket.id is not None
-    session.add(TicketEvent(ticket_id=ticket.id, kind="status", old_status=None,
-                            new_status=TicketStatus.NEW.value, detail="ticket opened"))
-    return ticket
-
-
-def _unused_ref(session: Session) -> str:
-    while True:
-        ref = threads.new_ticket_ref()
-        if session.exec(select(Ticket.id).where(Ticket.ref == ref)).first() is None:
-            return ref
-
-
-def _record(session: Session, mail: RawMail, parsed: ParsedMail, ticket: Ticket | None,
-            outcome: Outcome, reason: str, verdict: Verdict | None = None) -> IntakeResult:
-    session.add(Message(
+def _record(session: Session, mail: RawMail, parsed: ParsedMail, ctx: IntakeContext,
+            ticket: Ticket | None, outcome: Outcome, reason: str,
+            verdict: Verdict | None = None,
+            report: reports.Report | None = None) -> IntakeResult:
+    """Store the message with its outcome (raw bytes sealed) and, if any, its report."""
+    message = Message(
         ticket_id=ticket.id if ticket else None,
         direction="in",
         message_id=parsed.message_id or "",
@@ -186,8 +188,15 @@ def _record(session: Session, mail: RawMail, parsed: ParsedMail, ticket: Ticket 
         body_text=parsed.reply_text or parsed.text,
         outcome=outcome.value,
         outcome_reason=reason,
-        raw=mail.raw,
-    ))
+        raw_sealed=True,
+        raw=ctx.sealer.seal(report_intake.raw_to_keep(mail.raw, report)),
+    )
+    session.add(message)
+    if ticket is not None:
+        session.add(ticket)
+    if report is not None and ticket is not None:
+        session.flush()
+        report_intake.attach_report(session, ticket, report, message)
     log.info("%s %s: %s%s", parsed.message_id or "(no Message-ID)", outcome.value, reason,
              f" [{ticket.ref}]" if ticket else "")
     return IntakeResult(outcome, reason, parsed.message_id, ticket.ref if ticket else None)

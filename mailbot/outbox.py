@@ -17,6 +17,7 @@ import email.policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 
+from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
 
 from mailbot.config import OutboxConfig
@@ -60,27 +61,30 @@ def _text_of(message: EmailMessage) -> str:
 
 def claim_due(session: Session, config: OutboxConfig, now: dt.datetime | None = None
               ) -> list[OutboxEntry]:
-    """Mark up to ``batch_size`` due rows as ``sending`` and commit; return them."""
+    """Claim up to ``batch_size`` due rows (state ``sending``); return those we won.
+
+    Each row is claimed by a conditional UPDATE that only succeeds while the
+    row is still due, so two flushes running at once (``mailbot run`` and a
+    manual ``mailbot flush``) never both send the same message.
+    """
     now = now or utcnow()
     stale = now - dt.timedelta(seconds=config.claim_timeout_seconds)
-    query = (
-        select(OutboxEntry)
-        .where(or_(
-            (col(OutboxEntry.state) == OutboxState.PENDING) &
-            (col(OutboxEntry.next_attempt_at) <= now),
-            (col(OutboxEntry.state) == OutboxState.SENDING) &
-            (col(OutboxEntry.claimed_at) <= stale),
-        ))
-        .order_by(col(OutboxEntry.id))
-        .limit(config.batch_size)
+    due = or_(
+        (col(OutboxEntry.state) == OutboxState.PENDING) &
+        (col(OutboxEntry.next_attempt_at) <= now),
+        (col(OutboxEntry.state) == OutboxState.SENDING) & (col(OutboxEntry.claimed_at) <= stale),
     )
-    entries = list(session.exec(query))
-    for entry in entries:
-        entry.state = OutboxState.SENDING
-        entry.claimed_at = now
-        session.add(entry)
-    session.commit()
-    return entries
+    candidates = list(session.exec(
+        select(OutboxEntry.id).where(due).order_by(col(OutboxEntry.id)).limit(config.batch_size)))
+    won = []
+    for entry_id in candidates:
+        claimed = session.execute(
+            update(OutboxEntry).where(col(OutboxEntry.id) == entry_id, due)
+            .values(state=OutboxState.SENDING.value, claimed_at=now))
+        session.commit()
+        if claimed.rowcount == 1:
+            won.append(entry_id)
+    return [entry for entry_id in won if (entry := session.get(OutboxEntry, entry_id))]
 
 
 def mark_sent(session: Session, entry: OutboxEntry, now: dt.datetime | None = None) -> None:
@@ -93,18 +97,26 @@ def mark_sent(session: Session, entry: OutboxEntry, now: dt.datetime | None = No
 
 
 def mark_transient_failure(session: Session, entry: OutboxEntry, error: str,
-                           config: OutboxConfig, now: dt.datetime | None = None) -> None:
-    """Schedule a retry with exponential backoff, or give up after ``max_attempts``."""
+                           config: OutboxConfig, now: dt.datetime | None = None,
+                           count_attempt: bool = True) -> None:
+    """Schedule a retry with exponential backoff, or give up after ``max_attempts``.
+
+    With *count_attempt* False (our own setup is at fault) the attempt is not
+    counted and the retry comes after the longest backoff.
+    """
     now = now or utcnow()
-    entry.attempts += 1
     entry.last_error = error
-    if entry.attempts >= config.max_attempts:
-        _give_up(session, entry, f"gave up after {entry.attempts} attempts: {error}")
-        return
-    delay = min(config.backoff_base_seconds * 2 ** (entry.attempts - 1),
-                config.backoff_max_seconds)
+    if not count_attempt:
+        delay = config.backoff_max_seconds
+    else:
+        entry.attempts += 1
+        if entry.attempts >= config.max_attempts:
+            _give_up(session, entry, f"gave up after {entry.attempts} attempts: {error}")
+            return
+        delay = min(config.backoff_base_seconds * 2 ** (entry.attempts - 1),
+                    config.backoff_max_seconds)
     entry.state = OutboxState.PENDING
-    entry.next_attempt_at = now + dt.timedelta(seconds=delay)
+    entry.next_attempt_at = now + dt.timedelta(seconds=max(delay, 1.0))
     session.add(entry)
 
 
@@ -123,3 +135,26 @@ def _give_up(session: Session, entry: OutboxEntry, error: str) -> None:
             ticket_id=entry.ticket_id, kind="delivery_failed",
             detail=f"to {entry.rcpt_to}: {error}",
         ))
+
+
+def record_bounce(session: Session, message_id: str, status: str) -> None:
+    """A message the server accepted came back undelivered: mark it failed and
+    say so on its ticket (not committed)."""
+    entry = session.exec(select(OutboxEntry).where(OutboxEntry.message_id == message_id)).first()
+    if entry is not None:
+        _give_up(session, entry, f"bounced after delivery: {status}")
+
+
+def requeue_failed(session: Session, entry_ids: list[int] | None = None) -> int:
+    """Put failed rows (all, or those in *entry_ids*) back in the queue with fresh
+    attempts, once the cause is fixed; returns how many (committed)."""
+    query = select(OutboxEntry).where(OutboxEntry.state == OutboxState.FAILED)
+    if entry_ids is not None:
+        query = query.where(col(OutboxEntry.id).in_(entry_ids))
+    entries = list(session.exec(query))
+    for entry in entries:
+        entry.state, entry.attempts = OutboxState.PENDING, 0
+        entry.next_attempt_at = utcnow()
+        session.add(entry)
+    session.commit()
+    return len(entries)

@@ -20,16 +20,19 @@ defects, never an exception.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
 import hashlib
 import mimetypes
 import re
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING
 
+from mailbot import headers
 from mailbot.model import Attachment, ParsedMail
 from mailbot.quotes import extract_reply
 from mailbot.textbody import body_text
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _UNSAFE_FILENAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 MAX_FILENAME = 120
 
@@ -81,17 +85,32 @@ def parse_mail(raw: bytes) -> ParsedMail:
 def _header(message: Message, name: str, defects: list[str]) -> str:
     try:
         value = message.get(name)
-        return "" if value is None else str(value)
+        text = "" if value is None else str(value)
     except Exception as exc:  # the stdlib header parser can raise on garbage
         defects.append(f"header {name}: {type(exc).__name__}")
-        raw = message.get_all(name, failobj=[])  # unparsed fallback
-        return str(raw[0]) if raw else ""
+        raw = headers.raw_values(message, name)  # as stored, never parsed again
+        text = raw[0] if raw else ""
+    # An encoded CR/LF in a header is an injection attempt, never content.
+    return _CONTROL.sub(" ", text)
 
 
 def _addresses(message: Message, name: str, defects: list[str]) -> list[tuple[str, str]]:
     value = _header(message, name, defects)
     pairs = getaddresses([value]) if value else []
-    return [(n, a.strip().lower()) for n, a in pairs if a.strip()]
+    return [(_display_name(n), a.strip().lower()) for n, a in pairs if a.strip()]
+
+
+def _display_name(name: str) -> str:
+    """A display name decoded and made safe to put back in a header.
+
+    A raw fallback value may still hold encoded words: decode them here, so
+    that an encoded CR/LF cannot come back to life when we write the name in
+    an answer's To: line.
+    """
+    if "=?" in name:
+        with contextlib.suppress(ValueError, LookupError, UnicodeError):
+            name = str(make_header(decode_header(name)))
+    return " ".join(_CONTROL.sub(" ", name).split())
 
 
 def _first_address(message: Message, name: str, defects: list[str]) -> tuple[str, str]:

@@ -13,11 +13,14 @@ import hashlib
 import logging
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
+from mailbot.errors import StoreError
 from mailbot.intake import IntakeContext, IntakeResult, Stage, process
 from mailbot.model import RawMail
 from mailbot.sources import Source
@@ -38,10 +41,20 @@ class PollReport:
         self.counts[result.outcome.value if result.outcome else "already_processed"] += 1
 
 
-def poll_once(engine: Engine, source: Source, ctx: IntakeContext) -> PollReport:
-    """Process every new message of *source* once; return what became of them."""
+def poll_once(engine: Engine, source: Source, ctx: IntakeContext,
+              should_stop: Callable[[], bool] = lambda: False) -> PollReport:
+    """Process every new message of *source* once; return what became of them.
+
+    *should_stop* is checked between messages so that a shutdown does not
+    wait for a whole mailbox. A database failure (:class:`StoreError`) stops
+    the poll without moving the checkpoint: the message is fetched again next
+    time, it is not quarantined for a fault that is not its own.
+    """
     report = PollReport()
     for mail in source.fetch_new(load_checkpoint(engine, source.origin)):
+        if should_stop():
+            log.info("stop requested: the rest of %s waits for the next poll", source.origin)
+            break
         result = _process_or_quarantine(engine, mail, ctx)
         report.add(result)
         source.acknowledge(mail)
@@ -61,13 +74,27 @@ def _process_or_quarantine(engine: Engine, mail: RawMail, ctx: IntakeContext) ->
         try:
             result = process(session, mail, ctx, stage)
             _save_checkpoint(session, mail)
+            stage.name = "commit"
             session.commit()
             return result
-        except Exception as exc:  # the runner boundary: anything becomes a quarantine
+        except IntegrityError as exc:
             session.rollback()
-            error = exc
-            detail = traceback.format_exc()
-    return _quarantine(engine, mail, stage.name, error, detail)
+            if _already_stored(session, mail):  # a concurrent poll stored it first
+                return IntakeResult(None, "already processed by a concurrent poll", None)
+            error, detail = exc, traceback.format_exc()
+        except DBAPIError as exc:  # the database is unwell, not the message
+            session.rollback()
+            raise StoreError(f"database error at {stage.name}: {exc.orig!r}") from exc
+        except Exception as exc:  # the runner boundary: anything else becomes a quarantine
+            session.rollback()
+            error, detail = exc, traceback.format_exc()
+    return _quarantine(engine, mail, ctx, stage.name, error, detail)
+
+
+def _already_stored(session: Session, mail: RawMail) -> bool:
+    sha = hashlib.sha256(mail.raw).hexdigest()
+    return session.exec(select(Message.id).where(
+        Message.direction == "in", Message.content_sha256 == sha)).first() is not None
 
 
 def replay_quarantined(engine: Engine, row_id: int, ctx: IntakeContext) -> IntakeResult:
@@ -80,7 +107,8 @@ def replay_quarantined(engine: Engine, row_id: int, ctx: IntakeContext) -> Intak
         row = session.get(Message, row_id)
         if row is None or row.outcome != Outcome.QUARANTINED.value:
             raise LookupError(f"no quarantined message #{row_id}")
-        mail = RawMail(raw=row.raw, origin=row.origin, source_key=row.source_key)
+        raw = ctx.sealer.unseal(row.raw) if row.raw_sealed else row.raw
+        mail = RawMail(raw=raw, origin=row.origin, source_key=row.source_key)
         session.delete(row)
         session.flush()
         result = process(session, mail, ctx, Stage())
@@ -90,8 +118,8 @@ def replay_quarantined(engine: Engine, row_id: int, ctx: IntakeContext) -> Intak
     return result
 
 
-def _quarantine(engine: Engine, mail: RawMail, stage: str, error: Exception,
-                detail: str) -> IntakeResult:
+def _quarantine(engine: Engine, mail: RawMail, ctx: IntakeContext, stage: str,
+                error: Exception, detail: str) -> IntakeResult:
     reason = f"{stage}: {type(error).__name__}: {error}"
     log.error("quarantined %s from %s: %s", mail.source_key, mail.origin, reason)
     sha = hashlib.sha256(mail.raw).hexdigest()
@@ -103,10 +131,14 @@ def _quarantine(engine: Engine, mail: RawMail, stage: str, error: Exception,
             session.add(Message(
                 direction="in", message_id="", content_sha256=sha, origin=mail.origin,
                 source_key=mail.source_key, outcome=Outcome.QUARANTINED.value,
-                outcome_reason=reason, outcome_detail=detail[-8000:], raw=mail.raw,
+                outcome_reason=reason, outcome_detail=detail[-8000:],
+                raw_sealed=True, raw=ctx.sealer.seal(mail.raw),
             ))
         _save_checkpoint(session, mail)
-        session.commit()
+        try:
+            session.commit()
+        except DBAPIError as exc:
+            raise StoreError(f"database error while quarantining: {exc.orig!r}") from exc
     return IntakeResult(Outcome.QUARANTINED, reason, None)
 
 

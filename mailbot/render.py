@@ -37,11 +37,16 @@ def default_templates_dir() -> Path:
 
 
 def format_date(when: dt.datetime, language: str, timezone: str) -> str:
-    """``25 novembre 2026 à 14:05`` / ``25 November 2026 at 14:05`` in *timezone*."""
+    """``25 novembre 2026 à 14:05`` / ``25 November 2026 at 14:05 (CET)`` in *timezone*.
+
+    French readers are in France: the zone goes without saying. English
+    readers may not be, so their text names it.
+    """
     local = when.astimezone(ZoneInfo(timezone))
     month = MONTHS.get(language, MONTHS["fr"])[local.month - 1]
-    joiner = "à" if language == "fr" else "at"
-    return f"{local.day} {month} {local.year} {joiner} {local:%H:%M}"
+    if language == "fr":
+        return f"{local.day} {month} {local.year} à {local:%H:%M}"
+    return f"{local.day} {month} {local.year} at {local:%H:%M} ({local:%Z})"
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class Renderer:
             undefined=StrictUndefined,
             autoescape=select_autoescape(["html.j2"], default_for_string=False),
             keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
         )
 
     def render(self, name: str, language: str, **context: object) -> RenderedMail:

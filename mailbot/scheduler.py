@@ -54,7 +54,7 @@ def _quietly(job: Callable[[], object]) -> Callable[[], None]:
 
 def run_forever(service: Service, stop: threading.Event | None = None) -> None:
     """Run the jobs until *stop* is set, SIGINT or SIGTERM; then shut down cleanly."""
-    stop = stop or threading.Event()
+    stop = stop or service.stop_requested
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda num, _frame: _request_stop(stop, num))
@@ -66,6 +66,7 @@ def run_forever(service: Service, stop: threading.Event | None = None) -> None:
     try:
         stop.wait()
     finally:
+        service.stop_requested.set()  # a running poll stops after its current message
         log.info("stopping: waiting for running jobs to finish")
         scheduler.shutdown(wait=True)
         log.info("stopped")

@@ -7,8 +7,9 @@ about either.
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -16,7 +17,9 @@ from mailbot.config import Config
 from mailbot.delivery import FlushReport, flush_outbox
 from mailbot.intake import IntakeContext
 from mailbot.poller import PollReport, poll_once
+from mailbot.privacy import load_keys
 from mailbot.render import Renderer
+from mailbot.reports import ReportSettings
 from mailbot.send import Transport, make_transport
 from mailbot.sources import open_source
 from mailbot.store.db import make_engine
@@ -32,21 +35,28 @@ class Service:
     engine: Engine
     context: IntakeContext
     transport: Transport
+    stop_requested: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def from_config(cls, config: Config) -> Service:
-        """Open the database (creating tables) and prepare templates and transport."""
+        """Open the database (creating tables), load the keys, prepare templates and transport."""
         return cls(
             config=config,
             engine=make_engine(config.database.url),
-            context=IntakeContext(config.identity, Renderer(config.templates_dir)),
+            context=IntakeContext(
+                identity_config=config.identity,
+                renderer=Renderer(config.templates_dir),
+                keys=load_keys(config.privacy.keys_file),
+                report_settings=ReportSettings(**config.reports.model_dump()),
+            ),
             transport=make_transport(config.sender),
         )
 
     def poll(self) -> PollReport:
         """Connect to the source, process what is new, disconnect."""
         with closing(open_source(self.config.source)) as source:
-            report = poll_once(self.engine, source, self.context)
+            report = poll_once(self.engine, source, self.context,
+                               should_stop=self.stop_requested.is_set)
         if report.results:
             log.info("poll of %s: %s", source.origin, dict(report.counts))
         return report

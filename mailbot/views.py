@@ -7,8 +7,9 @@ from typing import Any
 
 from mailbot.delivery import FlushReport
 from mailbot.poller import PollReport
-from mailbot.store.models import Message, Ticket
-from mailbot.store.queries import TicketView
+from mailbot.report_views import report_block
+from mailbot.store.models import Message, OutboxEntry, Ticket
+from mailbot.store.queries import IncidentView, TicketView
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 48) -> str:
@@ -52,7 +53,11 @@ def ticket_detail(view: TicketView) -> str:
     t = view.ticket
     lines = [f"{t.ref}  [{t.status}]  {t.subject}",
              f"requester: {t.requester}" + (f" (reply to {t.reply_to})" if t.reply_to else ""),
-             f"language: {t.language}   opened: {_when(t.created_at)} UTC", "", "History:"]
+             f"priority: {t.priority}   category: {t.category or '-'}   language: {t.language}"
+             f"   opened: {_when(t.created_at)} UTC", ""]
+    for report in view.reports:
+        lines += [report_block(report.data), ""]
+    lines += ["History:"]
     lines += [f"  {_when(e.at)}  {e.kind}: "
               + (f"{e.old_status or '-'} -> {e.new_status}" if e.kind == "status" else e.detail)
               for e in view.events]
@@ -81,4 +86,26 @@ def inspect_text(result: dict[str, Any]) -> str:
     lines += [f"attachment: {a['filename']} ({a['content_type']}, {a['size']} bytes)"
               for a in result["attachments"]]
     lines += [f"defect: {d}" for d in result["defects"]]
+    if result["report"]:
+        lines += ["", report_block(result["report"])]
     return "\n".join([*lines, "", "reply_text:", result["reply_text"]])
+
+
+def incidents_table(incidents: Sequence[IncidentView]) -> str:
+    """One line per incident signature."""
+    if not incidents:
+        return "no incidents"
+    return table(["signature", "app", "error", "tickets", "schools", "first seen", "last seen"],
+                 [[v.incident.signature, v.incident.app_version, v.incident.error_code,
+                   v.tickets, v.schools, _when(v.incident.first_seen),
+                   _when(v.incident.last_seen)] for v in incidents])
+
+
+def outbox_table(entries: Sequence[OutboxEntry]) -> str:
+    """One line per outgoing message."""
+    if not entries:
+        return "no outgoing mail"
+    return table(["#", "state", "to", "attempts", "next attempt", "last error"],
+                 [[e.id, e.state, e.rcpt_to, e.attempts,
+                   _when(e.next_attempt_at) if e.state == "pending" else "", e.last_error]
+                  for e in entries])

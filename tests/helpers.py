@@ -22,6 +22,7 @@ def local_config(tmp_path: Path) -> Config:
     config.source.maildir.path = tmp_path / "inbox"
     config.sender.kind = "maildir"
     config.sender.maildir.path = tmp_path / "sent"
+    config.privacy.keys_file = tmp_path / "mailbot.keys"
     return config
 
 

@@ -27,17 +27,18 @@ def invoke(*args: str):
 def test_demo_runs_the_loop_and_a_second_run_adds_nothing(tmp_path):
     demo = tmp_path / "demo"
     first = invoke("demo", "--dir", str(demo))
-    assert "seeded 5 new sample mail(s)" in first
-    assert "appended 1, ignored 2, new_ticket 2" in first and "sent 2" in first
+    assert "seeded 7 new sample mail(s)" in first
+    assert "appended 2, ignored 2, new_ticket 3" in first and "sent 3" in first
+    assert "2.2.4|SYNC-504" in first  # the demo report's incident
     sent = sorted((demo / "sent" / "new").iterdir())
-    assert len(sent) == 2
+    assert len(sent) == 3
 
     second = invoke("demo", "--dir", str(demo))
     assert "seeded 0 new sample mail(s)" in second and "nothing new" in second
     assert sorted((demo / "sent" / "new").iterdir()) == sent
     config = str(demo / "mailbot.toml")
     listing = invoke("tickets", "list", "--config", config)
-    assert listing.count("nouvelle demande") == 2
+    assert listing.count("nouvelle demande") == 3
 
     ref = next(line.split()[0] for line in listing.splitlines() if "elodie" in line)
     shown = invoke("tickets", "show", ref, "--config", config)
@@ -45,6 +46,13 @@ def test_demo_runs_the_loop_and_a_second_run_adds_nothing(tmp_path):
     assert "> Bonjour" not in shown  # the reply's quoted history was stripped
     ignored = invoke("messages", "list", "--outcome", "ignored", "--config", config)
     assert "auto_reply: Auto-Submitted" in ignored and "bounce:" in ignored
+
+    report_ref = next(line.split()[0] for line in listing.splitlines() if "claire" in line)
+    diagnosis = invoke("tickets", "show", report_ref, "--config", config)
+    assert "Diagnostic (rapport d'assistance e-carnet" in diagnosis
+    for code_text in ("Stockage presque plein", "absent de eleves.csv",
+                      "antérieure à la version actuelle"):
+        assert code_text in diagnosis
 
 
 def test_tickets_show_unknown_ref_fails(tmp_path):

@@ -72,3 +72,28 @@ def test_unknown_key_is_refused(tmp_path):
         load_config(path)
     result = CliRunner().invoke(app, ["tickets", "list", "--config", str(path)])
     assert result.exit_code == 2 and "hots" in result.output
+
+
+def test_a_typo_next_to_a_password_does_not_print_the_password(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('[sender.smtp]\npasword = "hunter2-SECRET"\n'
+                    '[source.imap]\npassword = 12345678\n')
+    result = CliRunner().invoke(app, ["tickets", "list", "--config", str(path)])
+    assert result.exit_code == 2 and "pasword" in result.output
+    assert "hunter2" not in result.output and "12345678" not in result.output
+
+
+def test_log_level_is_checked_and_case_insensitive(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('[logging]\nlevel = "debug"\n')
+    assert load_config(path).logging.level == "DEBUG"
+    path.write_text('[logging]\nlevel = "verbose"\n')
+    result = CliRunner().invoke(app, ["tickets", "list", "--config", str(path)])
+    assert result.exit_code == 2 and "level" in result.output
+
+
+def test_moving_processed_mail_into_the_polled_folder_is_refused(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('[source.imap]\nfolder = "INBOX"\nmove_to = "INBOX"\n')
+    with pytest.raises(ValidationError, match="move_to must differ"):
+        load_config(path)

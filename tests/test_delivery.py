@@ -130,6 +130,7 @@ def test_smtp_auth_and_no_password_in_logs(tmp_path, caplog):
         service = smtp_service(tmp_path, sink, user="mailbot", password=SecretStr("wrong-pw"))
         with caplog.at_level(logging.DEBUG):
             assert service.flush().retrying == 1  # our config is wrong: keep the mail
+            assert outbox(service)[0].attempts == 0  # not the recipient's fault
             service.config.sender.smtp.password = SecretStr("s3cr3t-pw")
             make_due(service)
             assert service.flush().sent == 1

@@ -96,6 +96,8 @@ def test_question_reply_auto_reply_and_bounce(config_file, dovecot, smtp_sink):
     assert ack["Auto-Submitted"] == "auto-replied"
     assert ack["In-Reply-To"] == "<q1@ecole-jules-ferry.example>"
     assert ack["Message-ID"].endswith("@mailbot.example.test>")
+    assert ack["References"] == "<q1@ecole-jules-ferry.example>"
+    assert ack["X-Auto-Response-Suppress"] == "All"
     # processed mail is flagged and moved out of the inbox
     assert folder_uids(dovecot, "INBOX") == []
     assert len(folder_uids(dovecot, "Traites", ["SEEN"])) == 1

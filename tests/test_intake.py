@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mailbot import acks
+from mailbot.render import format_date
 from mailbot.service import Service
 from mailbot.store.models import Outcome, TicketEvent, TicketStatus
 from tests.helpers import as_message, deliver, incoming, local_config, outbox, rows, tickets
@@ -42,7 +43,9 @@ def test_new_mail_opens_a_ticket_and_queues_a_french_acknowledgement(service, in
     assert ack["Message-ID"].endswith("@mailbot.ecarnet.example>")
     assert entry.rcpt_to == "elodie.martin@ecole-jules-ferry.example"
     body = ack.get_body(("plain",)).get_content()
-    assert ticket.ref in body and "23 novembre 2026 à 08:12" in body
+    assert ticket.ref in body
+    assert f"votre message du {format_date(ticket.created_at, 'fr', 'Europe/Paris')}" in body
+    assert ack["Content-Language"] == "fr"
 
 
 def test_the_same_mail_twice_is_processed_once(service, inbox):
@@ -145,7 +148,8 @@ def test_mail_without_sender_is_quarantined_and_the_next_one_still_processed(ser
     assert service.poll().counts == {"quarantined": 1, "new_ticket": 1}
     quarantined = next(m for m in incoming(service) if m.outcome == "quarantined")
     assert "no usable sender" in quarantined.outcome_reason
-    assert quarantined.raw.startswith(b"To:") or b"nofrom@x.example" in quarantined.raw
+    assert quarantined.raw_sealed and b"nofrom@x.example" not in quarantined.raw
+    assert b"<nofrom@x.example>" in service.context.sealer.unseal(quarantined.raw)
 
 
 def test_a_failing_stage_rolls_back_and_quarantines(service, inbox, monkeypatch):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from mailbot.classify import _headers
+from mailbot import headers
 from mailbot.model import MailKind
 
 PRESENCE_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Reply")
@@ -34,23 +34,23 @@ _NULL = re.compile(r"<\s*>")
 
 
 def _auto_submitted(message: Message) -> str | None:
-    for value in _headers.values(message, "Auto-Submitted"):
+    for value in headers.values(message, "Auto-Submitted"):
         keyword = re.sub(r"\([^)]*\)", "", value).split(";")[0].strip().lower()
         if keyword != "no":
-            return f"Auto-Submitted: {_headers.clip(value) or '(empty)'}"
+            return f"Auto-Submitted: {headers.clip(value) or '(empty)'}"
     return None
 
 
 def _header_signal(message: Message) -> str | None:
     for header in PRESENCE_HEADERS:
-        value = _headers.first(message, header)
+        value = headers.first(message, header)
         if value is not None:
-            return f"{header}: {_headers.clip(value.strip())}"
-    for value in _headers.values(message, "Precedence"):
+            return f"{header}: {headers.clip(value.strip())}"
+    for value in headers.values(message, "Precedence"):
         if value.strip().lower() in PRECEDENCES:
             return f"Precedence: {value.strip().lower()}"
-    for part in _headers.parts(message):
-        ctype, params = _headers.content_type(part)
+    for part in headers.parts(message):
+        ctype, params = headers.content_type(part)
         if ctype == "multipart/report" and params.get("report-type") in REPORT_TYPES:
             return f"multipart/report; report-type={params['report-type']}"
         if ctype in REPORT_PARTS:
@@ -59,18 +59,18 @@ def _header_signal(message: Message) -> str | None:
 
 
 def _vacation(message: Message) -> str | None:
-    match = VACATION_SUBJECT.search(_headers.first(message, "Subject") or "")
+    match = VACATION_SUBJECT.search(headers.first(message, "Subject") or "")
     if match is None:
         return None
-    said = f"subject {_headers.clip(match.group(0))!r} with"
+    said = f"subject {headers.clip(match.group(0))!r} with"
     for header in CORROBORATING_HEADERS:
-        if _headers.first(message, header) is not None:
+        if headers.first(message, header) is not None:
             return f"{said} {header}"
     for header in ("X-Mailer", "User-Agent", "X-Apple-Action"):
-        for value in _headers.values(message, header):
+        for value in headers.values(message, header):
             if AUTORESPONDER_AGENT.search(value):
-                return f"{said} {header}: {_headers.clip(value.strip())}"
-    if any(_NULL.fullmatch(v.strip()) for v in _headers.raw_values(message, "Return-Path")):
+                return f"{said} {header}: {headers.clip(value.strip())}"
+    if any(_NULL.fullmatch(v.strip()) for v in headers.raw_values(message, "Return-Path")):
         return f"{said} Return-Path: <>"
     return None
 

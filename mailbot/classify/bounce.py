@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from mailbot.classify import _headers
+from mailbot import headers
 from mailbot.model import MailKind
 
 DAEMON_LOCAL_PARTS = frozenset({"mailer-daemon", "postmaster"})
@@ -31,47 +31,47 @@ def _null_from(message: Message) -> bool:
     The raw text decides: the stdlib also reports garbage such as
     ``From: [??????]`` as addr-spec ``<>``, which is not a null sender.
     """
-    if not any(_NULL.search(v) for v in _headers.raw_values(message, "From")):
+    if not any(_NULL.search(v) for v in headers.raw_values(message, "From")):
         return False
-    return all(addr in ("", "<>") for _, addr in _headers.addresses(message, "From"))
+    return all(addr in ("", "<>") for _, addr in headers.addresses(message, "From"))
 
 
 def _strong(message: Message, sender: str) -> str | None:
-    types = [_headers.content_type(part) for part in _headers.parts(message)]
+    types = [headers.content_type(part) for part in headers.parts(message)]
     for ctype, params in types:
         if ctype == "multipart/report" and params.get("report-type") == "delivery-status":
             return "multipart/report; report-type=delivery-status"
     for ctype, _ in types:
         if ctype in DSN_PARTS:
             return f"{ctype} part"
-    failed = _headers.first(message, "X-Failed-Recipients")
+    failed = headers.first(message, "X-Failed-Recipients")
     if failed is not None:
-        return f"X-Failed-Recipients: {_headers.clip(failed)}"
-    senders = [("", sender.strip().strip("<>")), *_headers.addresses(message, "From")]
+        return f"X-Failed-Recipients: {headers.clip(failed)}"
+    senders = [("", sender.strip().strip("<>")), *headers.addresses(message, "From")]
     for _, addr in senders:
-        if addr and _headers.local_part(addr) in DAEMON_LOCAL_PARTS:
-            return f"sender {_headers.clip(addr)}"
+        if addr and headers.local_part(addr) in DAEMON_LOCAL_PARTS:
+            return f"sender {headers.clip(addr)}"
     if _null_from(message):
         return "null sender <>"
     for name, _ in senders:
         if name.strip().lower() in DAEMON_NAMES:
-            return f"From display name {_headers.clip(name)!r}"
+            return f"From display name {headers.clip(name)!r}"
     return None
 
 
 def _weak(message: Message) -> str | None:
-    subject = _headers.first(message, "Subject") or ""
+    subject = headers.first(message, "Subject") or ""
     match = NDR_SUBJECT.match(subject)
     if match is None:
         return None
-    said = f"subject {_headers.clip(match.group(1))!r}"
+    said = f"subject {headers.clip(match.group(1))!r}"
     for header in ("Return-Path", "Sender"):
-        for value in _headers.raw_values(message, header):
+        for value in headers.raw_values(message, header):
             addr = value.strip().strip("<>").strip()
-            if not addr or _headers.local_part(addr) in DAEMON_LOCAL_PARTS:
-                return f"{said} with {header}: {_headers.clip(value.strip())}"
-    for part in _headers.parts(message):
-        if _headers.content_type(part)[0] == "multipart/report":
+            if not addr or headers.local_part(addr) in DAEMON_LOCAL_PARTS:
+                return f"{said} with {header}: {headers.clip(value.strip())}"
+    for part in headers.parts(message):
+        if headers.content_type(part)[0] == "multipart/report":
             return f"{said} with a multipart/report part"
     return None
 

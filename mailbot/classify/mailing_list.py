@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from email.message import Message
 
-from mailbot.classify import _headers
+from mailbot import headers
 from mailbot.model import MailKind
 
 LIST_HEADERS = ("List-Id", "List-Post", "List-Unsubscribe", "Mailing-List")
@@ -24,10 +24,10 @@ class MailingList:
     def check(self, message: Message, sender: str) -> str | None:
         """The reason this message came through a list, or None."""
         for header in LIST_HEADERS:
-            value = _headers.first(message, header)
+            value = headers.first(message, header)
             if value is not None:
-                return f"{header}: {_headers.clip(value.strip())}"
-        for value in _headers.values(message, "Precedence"):
+                return f"{header}: {headers.clip(value.strip())}"
+        for value in headers.values(message, "Precedence"):
             if value.strip().lower() == "list":
                 return "Precedence: list"
         return None

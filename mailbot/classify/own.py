@@ -10,7 +10,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import TYPE_CHECKING
 
-from mailbot.classify import _headers
+from mailbot import headers
 from mailbot.model import MailKind
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def message_id_domain(message: Message) -> str | None:
     """The lower-cased domain of the Message-ID, or None when there is none."""
-    value = _headers.first(message, "Message-ID")
+    value = headers.first(message, "Message-ID")
     if value is None:
         return None
     local, at, domain = value.strip().strip("<>").rpartition("@")
@@ -40,12 +40,12 @@ class OwnMail:
 
     def check(self, message: Message, sender: str) -> str | None:
         """The reason this message is our own, or None."""
-        candidates = [sender, *(addr for _, addr in _headers.addresses(message, "From"))]
+        candidates = [sender, *(addr for _, addr in headers.addresses(message, "From"))]
         for addr in candidates:
             addr = addr.strip().strip("<>").strip().lower()
             if addr and addr in self.identity.addresses:
-                return f"From is our own address {_headers.clip(addr)}"
+                return f"From is our own address {headers.clip(addr)}"
         domain = message_id_domain(message)
         if domain is not None and domain in self.identity.message_id_domains:
-            return f"Message-ID domain is our own: {_headers.clip(domain)}"
+            return f"Message-ID domain is our own: {headers.clip(domain)}"
         return None

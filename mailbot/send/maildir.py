@@ -5,6 +5,8 @@ from __future__ import annotations
 import mailbox
 from pathlib import Path
 
+from mailbot.errors import TransientDeliveryError
+
 
 class MaildirTransport:
     """Delivers into ``path/new/`` (created on first use); never fails transiently."""
@@ -15,6 +17,10 @@ class MaildirTransport:
 
     async def deliver(self, mail_from: str, rcpt_to: str, raw: bytes) -> None:
         """Write *raw* with ``Return-Path``/``Delivered-To`` lines like an MTA would."""
-        box = mailbox.Maildir(self.path, create=True)
         envelope = f"Return-Path: <{mail_from}>\r\nDelivered-To: {rcpt_to}\r\n".encode()
-        box.add(envelope + raw)
+        try:
+            for sub in ("new", "cur", "tmp"):  # exist_ok: two flushes may race here
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            mailbox.Maildir(self.path, create=False).add(envelope + raw)
+        except OSError as exc:  # disk full, permissions: try again later
+            raise TransientDeliveryError(f"cannot write to {self.path}: {exc}") from exc

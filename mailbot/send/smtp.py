@@ -11,7 +11,7 @@ import ssl
 import aiosmtplib
 
 from mailbot.config import SmtpConfig
-from mailbot.errors import PermanentDeliveryError, TransientDeliveryError
+from mailbot.errors import PermanentDeliveryError, SenderSetupError, TransientDeliveryError
 
 
 class SmtpTransport:
@@ -42,7 +42,7 @@ class SmtpTransport:
         except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPNotSupported) as exc:
             # Our own configuration is wrong, not the recipient: keep the mail
             # queued until someone fixes the settings.
-            raise TransientDeliveryError(f"server refused our session: {exc}") from exc
+            raise SenderSetupError(f"server refused our session: {exc}") from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise _by_code(exc.code, f"{exc.code} {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

@@ -10,8 +10,9 @@ with it (see notes §5).
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -50,6 +51,8 @@ class Ticket(SQLModel, table=True):
     reply_to: str | None = None
     subject: str = ""
     language: str = "fr"
+    priority: str = "normale"
+    category: str | None = None  # technique | pedagogique
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -76,6 +79,7 @@ class Message(SQLModel, table=True):
     outcome: str = ""
     outcome_reason: str = ""
     outcome_detail: str = ""  # the traceback, for quarantined messages
+    raw_sealed: bool = False  # raw holds mailbot.privacy.Sealer output
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     received_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -133,3 +137,57 @@ class FolderState(SQLModel, table=True):
     uidvalidity: int = 0
     last_uid: int = 0
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Report(SQLModel, table=True):
+    """The diagnosis drawn from one e-carnet assistance report: aggregates,
+    pseudonyms and findings only (see mailbot.reports); never a student name."""
+
+    __tablename__ = "reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    message_row_id: int | None = Field(default=None, foreign_key="messages.id")
+    report_id: str | None = Field(default=None, unique=True)
+    signature: str | None = Field(default=None, index=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Incident(SQLModel, table=True):
+    """Reports sharing an error signature (app version + main error code)."""
+
+    __tablename__ = "incidents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    signature: str = Field(unique=True)
+    app_version: str = ""
+    error_code: str = ""
+    first_seen: dt.datetime = Field(default_factory=utcnow)
+    last_seen: dt.datetime = Field(default_factory=utcnow)
+
+
+class IncidentTicket(SQLModel, table=True):
+    """Which tickets (and schools) an incident has touched."""
+
+    __tablename__ = "incident_tickets"
+    __table_args__ = (UniqueConstraint("incident_id", "ticket_id", name="uq_incident_ticket"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    school: str = ""  # the requester's mail domain: the best school marker a report has
+    at: dt.datetime = Field(default_factory=utcnow)
+
+
+class AccessLog(SQLModel, table=True):
+    """Who looked at a ticket's personal data, and when."""
+
+    __tablename__ = "access_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow)
+    actor: str
+    action: str
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    detail: str = ""

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from mailbot.store.models import Message, OutboxEntry, Ticket, TicketEvent
+from mailbot.store.models import (
+    AccessLog,
+    Incident,
+    IncidentTicket,
+    Message,
+    OutboxEntry,
+    Report,
+    Ticket,
+    TicketEvent,
+)
+from mailbot.threads import find_ticket_ref
 
 
 @dataclass
@@ -18,6 +28,7 @@ class TicketView:
     messages: list[Message]
     events: list[TicketEvent]
     outbox: list[OutboxEntry]
+    reports: list[Report]
 
 
 def list_tickets(engine: Engine, status: str | None = None, limit: int = 200) -> list[Ticket]:
@@ -32,7 +43,8 @@ def list_tickets(engine: Engine, status: str | None = None, limit: int = 200) ->
 def ticket_view(engine: Engine, ref: str) -> TicketView | None:
     """The ticket *ref* with its messages, events and outbox rows, or None."""
     with Session(engine) as session:
-        ticket = session.exec(select(Ticket).where(Ticket.ref == ref.upper())).first()
+        canonical = find_ticket_ref(ref) or ref.strip().upper()  # forgives O/0, I/1
+        ticket = session.exec(select(Ticket).where(Ticket.ref == canonical)).first()
         if ticket is None:
             return None
         where_ticket = lambda model: col(model.ticket_id) == ticket.id  # noqa: E731
@@ -44,6 +56,8 @@ def ticket_view(engine: Engine, ref: str) -> TicketView | None:
                                      .order_by(col(TicketEvent.id)))),
             outbox=list(session.exec(select(OutboxEntry).where(where_ticket(OutboxEntry))
                                      .order_by(col(OutboxEntry.id)))),
+            reports=list(session.exec(select(Report).where(where_ticket(Report))
+                                      .order_by(col(Report.id)))),
         )
 
 
@@ -55,4 +69,44 @@ def list_messages(engine: Engine, outcome: str | None = None, limit: int = 200
                  .order_by(col(Message.id).desc()).limit(limit))
         if outcome:
             query = query.where(Message.outcome == outcome)
+        return list(session.exec(query))
+
+
+@dataclass
+class IncidentView:
+    """An incident with how many tickets and schools it touched."""
+
+    incident: Incident
+    tickets: int
+    schools: int
+
+
+def list_incidents(engine: Engine, limit: int = 200) -> list[IncidentView]:
+    """Incidents, most recently seen first, with ticket and school counts."""
+    counts = (select(IncidentTicket.incident_id,
+                     func.count(col(IncidentTicket.ticket_id).distinct()).label("tickets"),
+                     func.count(col(IncidentTicket.school).distinct()).label("schools"))
+              .group_by(col(IncidentTicket.incident_id)).subquery())
+    query = (select(Incident, counts.c.tickets, counts.c.schools)
+             .join(counts, counts.c.incident_id == Incident.id)
+             .order_by(col(Incident.last_seen).desc()).limit(limit))
+    with Session(engine) as session:
+        return [IncidentView(i, t, s) for i, t, s in session.exec(query)]
+
+
+def record_access(engine: Engine, actor: str, action: str, ticket_id: int | None,
+                  detail: str = "") -> None:
+    """Write who looked at what into the access log (committed at once)."""
+    with Session(engine) as session:
+        session.add(AccessLog(actor=actor, action=action, ticket_id=ticket_id, detail=detail))
+        session.commit()
+
+
+def list_outbox(engine: Engine, state: str | None = None, limit: int = 200
+                ) -> list[OutboxEntry]:
+    """Outgoing mail, newest first."""
+    with Session(engine) as session:
+        query = select(OutboxEntry).order_by(col(OutboxEntry.id).desc()).limit(limit)
+        if state:
+            query = query.where(OutboxEntry.state == state)
         return list(session.exec(query))

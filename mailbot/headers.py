@@ -1,4 +1,4 @@
-"""Header and MIME access for the checks that never raises on hostile input.
+"""Header and MIME access that never raises on hostile input (classify, parse).
 
 ``policy.default`` parses a header when it is read, and some malformed values
 raise there (``AttributeError``, ``IndexError``, ``HeaderParseError`` ...).
