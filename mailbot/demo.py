@@ -17,6 +17,7 @@ from pathlib import Path
 from mailbot import views
 from mailbot.config import load_config
 from mailbot.demo_report import report_mail
+from mailbot.report_views import report_block
 from mailbot.service import Service
 from mailbot.store import queries
 
@@ -159,6 +160,16 @@ def demo_config(directory: Path) -> Path:
     return path
 
 
+def _report_diagnoses(service: Service) -> list[str]:
+    lines: list[str] = []
+    for ticket in queries.list_tickets(service.engine):
+        view = queries.ticket_view(service.engine, ticket.ref)
+        for report in view.reports if view else []:
+            lines += ["", f"Diagnosis of {ticket.ref}, as `tickets show` prints it:",
+                      report_block(report.data)]
+    return lines
+
+
 def run_demo(directory: Path) -> str:
     """Seed, poll, flush; return a printable summary."""
     directory = directory.resolve()
@@ -181,6 +192,7 @@ def run_demo(directory: Path) -> str:
         "",
         "Incidents (reports sharing app version + main error):",
         views.incidents_table(queries.list_incidents(service.engine)),
+        *_report_diagnoses(service),
         "",
         f"Outgoing mail ({len(sent)}) written to {directory / 'sent'}:",
         *(f"  {p}" for p in sent),

@@ -98,13 +98,19 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
         report = None  # a reply quoting the report's text is an ordinary reply
     if report is not None:
         parsed = _scrubbed(parsed, report)
-        if ticket is None:
-            ticket, thread_note = _resent_report(session, parsed, report, thread_note)
+        earlier = report_intake.ticket_of_same_report(session, report) if ticket is None else None
+        if earlier is not None and not tickets.may_write(earlier, parsed):
+            return _record(session, mail, parsed, ctx, earlier, Outcome.IGNORED,
+                           f"same report {report.report_id} as {earlier.ref}, sent by another "
+                           "address: kept on that ticket for the record", verdict, report)
+        if earlier is not None:
+            ticket, thread_note = earlier, f"report {report.report_id} sent again -> {earlier.ref}"
     stage.name = "act"
     if not parsed.from_addr or "@" not in parsed.from_addr:
         raise QuarantineMail("no usable sender address in From")
     if ticket is not None:
         ticket.updated_at = utcnow()
+        parsed = report_intake.scrub_known_names(session, ticket, parsed, ctx.keys)
         return _record(session, mail, parsed, ctx, ticket, Outcome.APPENDED, thread_note,
                        verdict, report)
     ticket = tickets.open_ticket(session, parsed,
@@ -146,17 +152,6 @@ def _scrubbed(parsed: ParsedMail, report: reports.Report) -> ParsedMail:
                                reply_text=report.scrub(parsed.reply_text))
 
 
-def _resent_report(session: Session, parsed: ParsedMail, report: reports.Report,
-                   thread_note: str) -> tuple[Ticket | None, str]:
-    """The ticket of the same report sent before, when its requester sends it again."""
-    earlier = report_intake.ticket_of_same_report(session, report)
-    if earlier is None:
-        return None, thread_note
-    if not tickets.may_write(earlier, parsed):
-        return None, f"same report id as {earlier.ref}, but not from its requester"
-    return earlier, f"report {report.report_id} sent again -> {earlier.ref}"
-
-
 def _stored_with_same_identity(session: Session, parsed: ParsedMail) -> list[Message]:
     """Incoming rows with this Message-ID (or, without one, these exact bytes)."""
     query = select(Message).where(Message.direction == "in")
@@ -189,14 +184,15 @@ def _record(session: Session, mail: RawMail, parsed: ParsedMail, ctx: IntakeCont
         outcome=outcome.value,
         outcome_reason=reason,
         raw_sealed=True,
-        raw=ctx.sealer.seal(report_intake.raw_to_keep(mail.raw, report)),
+        raw=ctx.sealer.seal(report_intake.raw_to_keep(mail.raw, report, parsed,
+                                                      ctx.report_settings, ctx.keys)),
     )
     session.add(message)
     if ticket is not None:
         session.add(ticket)
     if report is not None and ticket is not None:
         session.flush()
-        report_intake.attach_report(session, ticket, report, message)
+        report_intake.attach_report(session, ticket, report, message, ctx.keys)
     log.info("%s %s: %s%s", parsed.message_id or "(no Message-ID)", outcome.value, reason,
              f" [{ticket.ref}]" if ticket else "")
     return IntakeResult(outcome, reason, parsed.message_id, ticket.ref if ticket else None)

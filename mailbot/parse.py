@@ -61,6 +61,9 @@ def parse_mail(raw: bytes) -> ParsedMail:
     _, reply_to = _first_address(message, "Reply-To", defects)
     text, body_defects = body_text(message)
     defects.extend(body_defects)
+    if "\x00" in text:  # UTF-16 sent as UTF-8 is full of NULs; no text column takes them
+        text = text.replace("\x00", "")
+        defects.append("NUL characters removed from the text")
     defects.extend(_structure_defects(message))
     return ParsedMail(
         message=message,

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
+from mailbot import report_intake
 from mailbot.errors import StoreError
 from mailbot.intake import IntakeContext, IntakeResult, Stage, process
 from mailbot.model import RawMail
@@ -82,6 +83,9 @@ def _process_or_quarantine(engine: Engine, mail: RawMail, ctx: IntakeContext) ->
             if _already_stored(session, mail):  # a concurrent poll stored it first
                 return IntakeResult(None, "already processed by a concurrent poll", None)
             error, detail = exc, traceback.format_exc()
+        except DataError as exc:  # a value the database refuses: the message's fault
+            session.rollback()
+            error, detail = exc, traceback.format_exc()
         except DBAPIError as exc:  # the database is unwell, not the message
             session.rollback()
             raise StoreError(f"database error at {stage.name}: {exc.orig!r}") from exc
@@ -132,7 +136,8 @@ def _quarantine(engine: Engine, mail: RawMail, ctx: IntakeContext, stage: str,
                 direction="in", message_id="", content_sha256=sha, origin=mail.origin,
                 source_key=mail.source_key, outcome=Outcome.QUARANTINED.value,
                 outcome_reason=reason, outcome_detail=detail[-8000:],
-                raw_sealed=True, raw=ctx.sealer.seal(mail.raw),
+                raw_sealed=True, raw=ctx.sealer.seal(report_intake.raw_to_keep(
+                    mail.raw, None, None, ctx.report_settings, ctx.keys)),
             ))
         _save_checkpoint(session, mail)
         try:

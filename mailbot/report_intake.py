@@ -8,13 +8,16 @@ signature into an :class:`~mailbot.store.models.Incident`.
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mailbot import reports
 from mailbot.model import ParsedMail
+from mailbot.parse import parse_mail
 from mailbot.privacy import Keys, pseudonymiser
 from mailbot.store.models import Incident, IncidentTicket, Message, Report, Ticket, utcnow
 
@@ -38,7 +41,7 @@ def ticket_of_same_report(session: Session, report: reports.Report) -> Ticket | 
 
 
 def attach_report(session: Session, ticket: Ticket, report: reports.Report,
-                  message: Message) -> None:
+                  message: Message, keys: Keys) -> None:
     """Store the diagnosis on *ticket*, take its priority and category, link its incident.
 
     A report whose id is already stored (sent twice) adds nothing.
@@ -49,7 +52,8 @@ def attach_report(session: Session, ticket: Ticket, report: reports.Report,
         return  # the same report sent again: the first copy already holds it
     session.add(Report(ticket_id=ticket.id, message_row_id=message.id,
                        report_id=report.report_id, signature=report.signature,
-                       data=report.to_json()))
+                       data=report.to_json(),
+                       name_digests=report.name_digests(keys.pseudonym_key)))
     if report.priority:
         ticket.priority = report.priority
     if report.recipient:
@@ -59,13 +63,47 @@ def attach_report(session: Session, ticket: Ticket, report: reports.Report,
         _link_incident(session, ticket, report)
 
 
+def scrub_known_names(session: Session, ticket: Ticket, parsed: ParsedMail,
+                      keys: Keys) -> ParsedMail:
+    """*parsed* with the names of the students of *ticket*'s reports replaced.
+
+    For later messages on a report's ticket ("c'est toujours bloqué pour
+    Léa"): the names were never stored, only keyed digests of them.
+    """
+    digests: dict[str, str] = {}
+    for stored in session.exec(select(Report).where(Report.ticket_id == ticket.id)):
+        digests.update(stored.name_digests or {})
+    if not digests:
+        return parsed
+    def scrub(text: str) -> str:
+        return reports.scrub_with_digests(text, digests, keys.pseudonym_key)
+    return dataclasses.replace(parsed, subject=scrub(parsed.subject), text=scrub(parsed.text),
+                               reply_text=scrub(parsed.reply_text))
+
+
+def _incident(session: Session, signature: str) -> Incident:
+    """The incident of *signature*, created if new.
+
+    Created in a savepoint: another poller (PostgreSQL allows several) may
+    create the same incident between our look-up and our insert; then we
+    use theirs instead of failing the whole message.
+    """
+    found = session.exec(select(Incident).where(Incident.signature == signature)).first()
+    if found is not None:
+        return found
+    version, _, code = signature.partition("|")
+    try:
+        with session.begin_nested():
+            incident = Incident(signature=signature, app_version=version, error_code=code)
+            session.add(incident)
+        return incident
+    except IntegrityError:
+        return session.exec(select(Incident).where(Incident.signature == signature)).one()
+
+
 def _link_incident(session: Session, ticket: Ticket, report: reports.Report) -> None:
     assert ticket.id is not None and report.signature is not None
-    incident = session.exec(
-        select(Incident).where(Incident.signature == report.signature)).first()
-    if incident is None:
-        version, _, code = report.signature.partition("|")
-        incident = Incident(signature=report.signature, app_version=version, error_code=code)
+    incident = _incident(session, report.signature)
     incident.last_seen = utcnow()
     session.add(incident)
     session.flush()
@@ -82,9 +120,20 @@ LIST_FILES = ("eleves.csv", "medias.csv")
 DROPPED_NOTE = "Liste supprimée à la réception : consentement au traitement refusé.\n"
 
 
-def raw_to_keep(raw: bytes, report: reports.Report | None) -> bytes:
+def raw_to_keep(raw: bytes, report: reports.Report | None, parsed: ParsedMail | None,
+                settings: reports.ReportSettings, keys: Keys) -> bytes:
     """The bytes to store for a message: without the student and media lists
-    when the teacher refused consent (the rest, their words included, stays)."""
+    when the teacher refused consent (the rest, their words included, stays).
+
+    Every path that stores raw mail calls this (a report ignored as machine
+    mail, a quarantined one): *report* is worked out here when not given.
+    """
+    if report is None:
+        try:
+            parsed = parsed or parse_mail(raw)
+            report = analyse(parsed, settings, keys)
+        except Exception:  # unreadable mail: it cannot be a readable report either
+            return raw
     if report is None or not report.lists_dropped:
         return raw
     message = email.message_from_bytes(raw, policy=email.policy.default)

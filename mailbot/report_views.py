@@ -111,8 +111,8 @@ def findings_lines(findings: Sequence[dict[str, Any]]) -> list[str]:
     """One bullet per finding, with where it was found."""
     if not findings:
         return ["  aucune incohérence détectée"]
-    return [f"  - {f['message']}" + (f" ({f['where']})" if f.get("where") else "")
-            for f in findings]
+    return [f"  - {f['message'].rstrip('.')} — {f['where']}." if f.get("where")
+            else f"  - {f['message']}" for f in findings]
 
 
 def report_block(data: dict[str, Any]) -> str:

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from mailbot.service import Service
+from tests.helpers import local_config
+from tests.pgserver import PostgresServer, find_postgres
 from tests.servers import DovecotServer, SmtpSink, find_dovecot
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -60,3 +63,53 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
     finally:
         sink.stop()
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Service:
+    """The embedded default (Maildir in, SQLite, Maildir out) under ``tmp_path``."""
+    return Service.from_config(local_config(tmp_path))
+
+
+@pytest.fixture
+def inbox(service: Service) -> Path:
+    """The Maildir that ``service`` polls; drop mail in with ``helpers.deliver``."""
+    return service.config.source.maildir.path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One private PostgreSQL for the whole session (tests/pgserver.py): start-up (initdb)
+    takes a couple of seconds, so tests share it and get their own database from
+    ``postgres_url``. Skips when PostgreSQL or psycopg is not installed, unless
+    ``MAILBOT_REQUIRE_SERVERS=1`` (CI), which turns the skip into a failure."""
+    reason = None
+    if not find_postgres():
+        reason = ("PostgreSQL not installed: apt-get install postgresql "
+                  "(or set MAILBOT_POSTGRES_BIN=/folder/with/initdb_and_pg_ctl)")
+    else:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            reason = "psycopg not installed: uv sync (dev group) or uv sync --extra postgres"
+    if reason:
+        if REQUIRE_SERVERS:
+            pytest.fail(f"{reason} [MAILBOT_REQUIRE_SERVERS=1]")
+        pytest.skip(reason)
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """URL (``postgresql+psycopg://...``) of a fresh, empty database ``test_<random>`` on
+    ``postgres_server``, dropped after the test (connections still open are ended)."""
+    name = postgres_server.create_database()
+    try:
+        yield postgres_server.url_for(name)
+    finally:
+        postgres_server.drop_database(name)

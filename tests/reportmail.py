@@ -1,23 +1,51 @@
 """Realistic e-carnet report mails for tests and benchmarks: ``build_report_mail(**options)``.
 
 Every variant of ``shared/specs/ecarnet-report.md`` is one keyword. The student
-names are invented; :data:`STUDENT_NAME_WORDS` lists every word used in a name
-so tests can check that none leaks.
+names are invented (:mod:`tests.reportnames`, re-exported here);
+:data:`STUDENT_NAME_WORDS` lists every word used in a name so tests can check
+that none leaks.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import email.policy
-import functools
 import gzip
-import hashlib
-import hmac
 import json
-import zlib
 from email.message import EmailMessage
 from typing import Any
+
+from tests.reportbody import body_block, french_size
+from tests.reportbombs import (
+    BOMB_BYTES,
+    gzip_bomb,
+    huge_line_csv,
+    many_lines_csv,
+    newline_bomb,
+)
+from tests.reportnames import (
+    CLASS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    MALFORMED_NAMES,
+    MALFORMED_ROW,
+    STUDENT_NAME_WORDS,
+    class_list,
+    eleves_csv,
+    media_counts,
+    medias_csv,
+    pseudonymise,
+    status,
+)
+
+__all__ = [
+    "ACTIONS", "BOMB_BYTES", "CLASS", "DESCRIPTION", "DIRECTOR", "FIRST_NAMES", "FREQUENCY",
+    "GENERATED_AT", "IMPACT", "JOURNAL_COUNTS", "JOURNAL_LINES", "LAST_NAMES", "MAIL_DATE",
+    "MALFORMED_NAMES", "MALFORMED_ROW", "REPORT_ID", "STUDENT_NAME_WORDS", "SUBJECT", "SUPPORT",
+    "TEACHER", "body_block", "build_report_mail", "class_list", "diagnostic", "eleves_csv",
+    "french_size", "gzip_bomb", "huge_line_csv", "journal_text", "many_lines_csv",
+    "media_counts", "medias_csv", "newline_bomb", "pseudonymise", "status",
+]
 
 TEACHER = "Claire Dubois <claire.dubois@ecole-les-tilleuls.example>"
 DIRECTOR = "Marc Lemaire <direction@ecole-les-tilleuls.example>"
@@ -25,36 +53,7 @@ SUPPORT = "Assistance e-carnet <assistance@ecarnet.example>"
 REPORT_ID = "0b6f0b2e-8a55-4a8e-9f0c-6d2f3f1c9a10"
 GENERATED_AT = "2025-04-06T09:15:02+02:00"
 MAIL_DATE = "Sun, 06 Apr 2025 09:15:30 +0200"
-BOMB_BYTES = 200 * 1024 * 1024
-
-# The six students of the default class (id, nom, prenom).
-CLASS = [
-    ("E-0001", "Fontaine", "Léa"),
-    ("E-0002", "N'Diaye", "Moussa"),
-    ("E-0003", "Lefèvre", "Chloé"),
-    ("E-0004", "Benali", "Inès"),
-    ("E-0005", "Garnier", "Théo"),
-    ("E-0006", "Rousseau", "Jade"),
-]
-FIRST_NAMES = tuple(dict.fromkeys((
-    "Léa Moussa Chloé Inès Théo Jade Hugo Louise Nathan Emma Lina Noah Zoé Sacha Maël Rayan "
-    "Anaïs Yanis Manon Camille Ibrahim Élise Gabriel Sarah Mathis Aïcha Enzo Clara Jules "
-    "Maëlys Arthur Nour Romane Timéo Yasmine Raphaël Océane Kylian Héloïse Malik Noé Agathe "
-    "Bilal Capucine Evan Salomé Ambre Wassim Margaux Eliott").split()))
-LAST_NAMES = tuple(dict.fromkeys((
-    "Fontaine N'Diaye Lefèvre Benali Garnier Rousseau Moreau Girard Mercier Blanchard Faure "
-    "Chevalier Gauthier Perrin Morin Roussel Gautier Masson Marchand Duval Dumont Lemoine "
-    "Meyer Dufour Meunier Giraud Joly Rivière Brunet Gaillard Barbier Arnaud Martinez Gérard "
-    "Roche Renard Schmitt Leroux Vidal Caron Picard Fabre Aubert Renaud Dumas Lacroix "
-    "Bourgeois Leclerc Payet Rolland Leclercq Lecomte López Dupuy Guillot Hubert Berger "
-    "Carpentier Sanchez Dupuis Moulin Deschamps Huet Vasseur Perez Boucher Fleury Royer Klein "
-    "Jacquet Poirier Marty Aubry Guyot Carré Renault Charpentier Ménard Maillard Baron Bertin "
-    "Bailly Schneider Fernandez Collet Léger Bouvier Prévost Millet Perrot Cousin Breton "
-    "Besson Langlois Pelletier Lévêque Perrier Leblanc Barré Lebrun Marchal Weber Mallet "
-    "Hamon Boulanger Monnier Michaud Rodriguez Guichard Gillet Grondin Poulain Tessier "
-    "Chevallier Collin Chauvin Bouchet Lemaître Bénard Maréchal Humbert Reynaud Hoarau Perret "
-    "Barthélemy Cordier Pichon Lejeune Lamy Delaunay Pasquier Carlier Laporte").split()))
-STUDENT_NAME_WORDS = tuple(sorted(set(FIRST_NAMES) | set(LAST_NAMES)))
+SUBJECT = "[e-carnet] Demande d'assistance : Synchronisation bloquée"
 
 DESCRIPTION = ("La synchronisation reste bloquée à 45 % depuis hier soir. Les photos de "
                "Léa Fontaine et de Moussa ne remontent plus.")
@@ -74,72 +73,6 @@ JOURNAL_LINES = [
     ("2025-04-06T09:10:00+02:00", "ERROR", "SYNC-504", "Délai dépassé (média 18)"),
 ]
 JOURNAL_COUNTS = {"SYNC-504": 5, "MEDIA-413": 2, "AUTH-401": 1}
-
-# (French label, English label) of the body block, in the app's order.
-_LABELS = {
-    "priority": ("Priorité", "Priority"), "recipient": ("Destinataire", "Recipient"),
-    "detail": ("Niveau de détail", "Detail level"),
-    "sensitive": ("Données sensibles", "Sensitive data"),
-    "consent": ("Consentement au traitement", "Consent"),
-    "description": ("Description du problème", "Problem description"),
-    "actions": ("Actions effectuées avant l'incident", "Actions before the incident"),
-    "frequency": ("Fréquence", "Frequency"), "impact": ("Impact", "Impact"),
-    "version": ("Version de l'application", "App version"), "system": ("Système", "System"),
-    "memory": ("Mémoire", "Memory"), "storage": ("Stockage", "Storage"),
-    "network": ("Réseau", "Network"),
-}
-_ENGLISH_VALUES = {
-    "normale": "normal", "importante": "important", "urgente": "urgent",
-    "technique": "technical support", "pedagogique": "teaching support",
-    "complet": "full", "essentiel": "essential", "incluses": "included", "exclues": "excluded",
-    "wifi": "wifi", "cellulaire": "cellular", "ethernet": "ethernet", "hors_ligne": "offline",
-}
-
-
-def pseudonymise(value: str) -> str:
-    """The tests' keyed pseudonymiser (HMAC-SHA256, as the caller would do)."""
-    digest = hmac.new(b"test-secret", value.encode("utf-8"), hashlib.sha256).digest()
-    return "ELV-" + base64.b32encode(digest).decode("ascii")[:6]
-
-
-def class_list(n_students: int) -> list[tuple[str, str, str]]:
-    """``(id, nom, prenom)`` rows: the default class, then generated names."""
-    rows = list(CLASS[:n_students])
-    for index in range(len(rows), n_students):
-        first = FIRST_NAMES[index % len(FIRST_NAMES)]
-        last = LAST_NAMES[(index // len(FIRST_NAMES)) % len(LAST_NAMES)]
-        rows.append((f"E-{index + 1:04d}", last, first))
-    return rows
-
-
-def media_counts(index: int) -> tuple[int, int, int, int]:
-    """(photos, videos, documents, bytes) of student number *index* (0-based)."""
-    return 10 + index, index % 4, index % 3 + 1, 1_000_000 * (index + 1)
-
-
-def status(index: int) -> str:
-    """Every third student (index 1, 4, …) is inactive."""
-    return "inactif" if index % 3 == 1 else "actif"
-
-
-@functools.lru_cache(maxsize=2)
-def gzip_bomb(size: int = BOMB_BYTES) -> bytes:
-    """*size* zero bytes gzip-compressed (~200 kB for 200 MB), built in 1 MB steps."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
-    zeros = bytes(1024 * 1024)
-    parts = [packer.compress(zeros) for _ in range(size // len(zeros))]
-    parts.append(packer.flush())
-    return b"".join(parts)
-
-
-def french_size(mb: int, english: bool = False) -> str:
-    """``3072`` -> ``3 Go``; ``1228`` -> ``1,2 Go``; ``412`` -> ``412 Mo`` (or GB/MB)."""
-    if mb >= 1024:
-        text, unit = f"{mb / 1024:.1f}".removesuffix(".0"), "GB" if english else "Go"
-    else:
-        text, unit = str(mb), "MB" if english else "Mo"
-    return f"{text if english else text.replace('.', ',')} {unit}"
-
 
 def diagnostic(*, n_students: int = 6, app_version: str = "2.2.5", priority: str = "urgente",
                detail: str = "complet", sensitive: str = "exclues", consent: bool = True,
@@ -171,77 +104,6 @@ def diagnostic(*, n_students: int = 6, app_version: str = "2.2.5", priority: str
     }
 
 
-def body_block(doc: dict[str, Any], *, english: bool = False, colon: str = "\u202f:",
-               overrides: dict[str, str] | None = None) -> str:
-    """The body's label block for *doc* (French labels, NNBSP before ':' by default)."""
-    request, device = doc["request"], doc["device"]
-    consent = "yes" if request["consent"] else "no"
-    if not english:
-        consent = "oui" if request["consent"] else "non"
-    recipient = {"technique": "support technique", "pedagogique": "support pédagogique"}
-    values = {
-        "priority": request["priority"], "recipient": recipient[request["recipient"]],
-        "detail": request["detail_level"], "sensitive": request["sensitive_data"],
-        "consent": consent, "description": doc["user_context"]["description"],
-        "actions": doc["user_context"]["actions"],
-        "frequency": doc["user_context"]["frequency"], "impact": doc["user_context"]["impact"],
-        "version": f"{doc['app']['version']} (build {doc['app']['build']})",
-        "system": f"{device['os']} {device['os_version']}",
-        "memory": f"{french_size(device['ram_total_mb'], english)} "
-                  f"({'free' if english else 'libre'}{colon} "
-                  f"{french_size(device['ram_free_mb'], english)})",
-        "storage": f"{french_size(device['storage_total_mb'], english)} "
-                   f"({'free' if english else 'libre'}{colon} "
-                   f"{french_size(device['storage_free_mb'], english)})",
-        "network": doc["network"]["state"],
-    }
-    if english:
-        values = {k: _ENGLISH_VALUES.get(v, v) if k in ("priority", "detail", "sensitive",
-                                                        "network") else v
-                  for k, v in values.items()}
-        values["recipient"] = _ENGLISH_VALUES[request["recipient"]]
-        colon = ":"
-    values.update(overrides or {})
-
-    def line(key: str) -> str:
-        return f"{_LABELS[key][1 if english else 0]}{colon} {values[key]}"
-
-    def block(key: str) -> str:
-        return f"{_LABELS[key][1 if english else 0]}{colon}\n{values[key]}"
-
-    title = "e-carnet support request" if english else "Demande d'assistance e-carnet"
-    return "\n".join([
-        title, "", line("priority"), line("recipient"), line("detail"), line("sensitive"),
-        line("consent"), "", block("description"), "", block("actions"), "",
-        line("frequency"), line("impact"), "", line("version"), line("system"),
-        line("memory"), line("storage"), line("network"), ""])
-
-
-def eleves_csv(rows: list[tuple[str, str, str]], *, sensitive_excluded: bool) -> str:
-    """eleves.csv text (LF line ends; the builder converts)."""
-    header = "id;cree_le;derniere_activite;statut" if sensitive_excluded else \
-        "id;nom;prenom;cree_le;derniere_activite;statut"
-    lines = [header]
-    for index, (student_id, last, first) in enumerate(rows):
-        state = status(index)
-        activity = "" if state == "inactif" else "2025-04-05T17:40:00+02:00"
-        names = "" if sensitive_excluded else f"{last};{first};"
-        lines.append(f"{student_id};{names}2024-09-02;{activity};{state}")
-    return "\n".join(lines) + "\n"
-
-
-def medias_csv(rows: list[tuple[str, str, str]], *, skip_last: int = 0,
-               orphan: bool = False) -> str:
-    """medias.csv text: one row per student except the last *skip_last*."""
-    lines = ["eleve_id;photos;videos;documents;taille_octets"]
-    for index, (student_id, _, _) in enumerate(rows[:len(rows) - skip_last]):
-        photos, videos, documents, size = media_counts(index)
-        lines.append(f"{student_id};{photos};{videos};{documents};{size}")
-    if orphan:
-        lines.append("E-9999;3;0;1;5000000")
-    return "\n".join(lines) + "\n"
-
-
 def journal_text() -> str:
     """The default 24-hour journal."""
     return "".join(f"{at} {level} {code} {message}\n" for at, level, code, message in
@@ -268,7 +130,8 @@ def build_report_mail(**options: Any) -> bytes:
 
     ``n_students`` (6), ``english``, ``bom``, ``cp1252``, ``crlf`` (CSV encodings),
     ``detail`` ("complet"/"essentiel"), ``sensitive_excluded`` (True), ``consent`` (True),
-    ``journal`` ("plain", "gzip", "bomb" or None; ``gzip_log``/``gzip_bomb`` shortcuts),
+    ``journal`` ("plain", "gzip", "bomb", "newline_bomb" or None; ``gzip_log``/``gzip_bomb``
+    shortcuts),
     ``malformed_json``, ``malformed_csv``, ``orphan_media``, ``missing_media_rows`` (int),
     ``stale_sync``, ``never_synced``, ``app_version``, ``disagree`` (body priority and network
     differ from the JSON), ``storage_full``, ``report_id_header`` (True), ``format_header``
@@ -276,7 +139,7 @@ def build_report_mail(**options: Any) -> bytes:
     the report as message/rfc822), ``doc_changes`` (deep-merged into the app's data: body and
     diagnostic.json), ``json_changes`` (into diagnostic.json only, as a hand edit),
     ``diagnostic_bytes``/``eleves_bytes``/``medias_bytes``/``journal_bytes`` (raw overrides),
-    ``attach_lists`` (default: unless consent refused), ``description``.
+    ``attach_lists`` (default: unless consent refused), ``description``, ``subject``.
     """
     o = {"n_students": 6, "sensitive_excluded": False, "consent": True, "detail": "complet",
          "journal": "plain", "report_id_header": True, "format_header": "1",
@@ -325,7 +188,7 @@ def _envelope(sender: str, subject: str) -> EmailMessage:
 
 def _report_message(o: dict[str, Any], rows: list[tuple[str, str, str]],
                     doc: dict[str, Any], body_doc: dict[str, Any]) -> EmailMessage:
-    message = _envelope(TEACHER, "[e-carnet] Demande d'assistance : Synchronisation bloquée")
+    message = _envelope(TEACHER, o.get("subject") or SUBJECT)
     if o["format_header"] is not None:
         message["X-ECarnet-Report"] = o["format_header"]
     message["X-ECarnet-App-Version"] = o["app_version"]
@@ -342,7 +205,7 @@ def _report_message(o: dict[str, Any], rows: list[tuple[str, str, str]],
         eleves = eleves_csv(rows, sensitive_excluded=o["sensitive_excluded"])
         if o.get("malformed_csv"):
             lines = eleves.split("\n")
-            lines.insert(4, "E-0099;Oups;trop;de;champs;2024-09-02;;actif")
+            lines.insert(4, MALFORMED_ROW)
             eleves = "\n".join(lines)
         medias = medias_csv(rows, skip_last=o.get("missing_media_rows", 0),
                             orphan=bool(o.get("orphan_media")))
@@ -359,8 +222,9 @@ def _report_message(o: dict[str, Any], rows: list[tuple[str, str, str]],
     elif journal == "plain":
         message.add_attachment(journal_text().encode(), maintype="text", subtype="plain",
                                filename="journal-24h.log")
-    elif journal in ("gzip", "bomb"):
-        data = gzip.compress(journal_text().encode()) if journal == "gzip" else gzip_bomb()
+    elif journal in ("gzip", "bomb", "newline_bomb"):
+        data = {"gzip": lambda: gzip.compress(journal_text().encode()), "bomb": gzip_bomb,
+                "newline_bomb": newline_bomb}[journal]()
         message.add_attachment(data, maintype="application", subtype="gzip",
                                filename="journal-24h.log.gz")
     return message

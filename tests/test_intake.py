@@ -6,20 +6,9 @@ import pytest
 
 from mailbot import acks
 from mailbot.render import format_date
-from mailbot.service import Service
 from mailbot.store.models import Outcome, TicketEvent, TicketStatus
-from tests.helpers import as_message, deliver, incoming, local_config, outbox, rows, tickets
+from tests.helpers import as_message, deliver, incoming, outbox, rows, tickets
 from tests.mails import make_mail
-
-
-@pytest.fixture
-def service(tmp_path) -> Service:
-    return Service.from_config(local_config(tmp_path))
-
-
-@pytest.fixture
-def inbox(service: Service):
-    return service.config.source.maildir.path
 
 
 def test_new_mail_opens_a_ticket_and_queues_a_french_acknowledgement(service, inbox):

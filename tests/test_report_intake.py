@@ -14,18 +14,8 @@ from mailbot.cli import app
 from mailbot.service import Service
 from mailbot.store.models import AccessLog, Incident, IncidentTicket, Report
 from tests import reportmail
-from tests.helpers import as_message, deliver, incoming, local_config, outbox, rows, tickets
+from tests.helpers import as_message, deliver, incoming, outbox, rows, tickets
 from tests.mails import make_mail
-
-
-@pytest.fixture
-def service(tmp_path) -> Service:
-    return Service.from_config(local_config(tmp_path))
-
-
-@pytest.fixture
-def inbox(service: Service):
-    return service.config.source.maildir.path
 
 
 def names_of(n_students: int) -> set[str]:
@@ -73,21 +63,46 @@ def test_no_student_name_in_database_files_sent_mail_or_logs(service, inbox, cap
                 {"consent": False, "attach_lists": True},
                 {"n_students": 40, "orphan_media": True}]
     for i, options in enumerate(variants):
-        raw = reportmail.build_report_mail(report_id_header=False, **options)
+        raw = reportmail.build_report_mail(report_id_header=False,
+                                           json_changes={"report_id": f"variant-{i}"}, **options)
         deliver(inbox, raw.replace(b"Message-ID: <", f"Message-ID: <v{i}-".encode()), f"{i}")
     with caplog.at_level(logging.DEBUG):
         service.poll()
         service.flush()
         CliRunner().invoke(app, ["tickets", "list"])  # nothing here prints names either
     assert len(incoming(service)) == len(variants)
-    assert all(m.outcome in ("new_ticket", "appended") for m in incoming(service))
+    assert {m.outcome for m in incoming(service)} == {"new_ticket"}
 
-    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
-                      and p.parent.name != "inbox" and "inbox" not in p.parts)
-    assert stored  # the database, its WAL, the sent mail
-    text = caplog.text
-    leaked = sorted(n for n in names_of(40) if n.encode() in stored or n in text)
-    assert leaked == []
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and "inbox" not in p.parts]
+    assert {p.name for p in files} >= {"mailbot.db", "mailbot.db-wal"}
+    names = names_of(40)
+    # 1. Every byte stored (database, WAL, sent mail), names as UTF-8 and as JSON escapes.
+    #    Sealed blobs are random bytes: names under 5 characters could turn up there by
+    #    chance, so they are checked in step 2, on every readable column instead.
+    stored = b"".join(p.read_bytes() for p in files)
+    forms = {form for n in names if len(n) >= 5 for form in spellings(n)}
+    assert sorted(f for f in forms if f.encode() in stored) == []
+    # 2. Every text and JSON column of every table, whatever the case, and the logs.
+    readable = (readable_columns(service) + "\n" + caplog.text).casefold()
+    assert sorted(n for n in names
+                  if any(f.casefold() in readable for f in spellings(n))) == []
+
+
+def spellings(name: str) -> set[str]:
+    """*name* as written, and as JSON escapes it (``L\\u00e9a``)."""
+    return {name, json.dumps(name)[1:-1], json.dumps(name.upper())[1:-1], name.upper()}
+
+
+def readable_columns(service: Service) -> str:
+    """All non-binary values of all tables, as text."""
+    from sqlalchemy import inspect, text
+
+    chunks = []
+    with service.engine.connect() as connection:
+        for table in inspect(service.engine).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                chunks += [str(v) for v in row if not isinstance(v, bytes | memoryview)]
+    return "\n".join(chunks)
 
 
 def test_consent_refused_keeps_words_drops_lists_and_says_so(service, inbox):
@@ -189,3 +204,52 @@ def test_report_data_never_holds_names(service, inbox):
     with Session(service.engine) as session:
         data = json.dumps(session.exec(select(Report)).one().data, ensure_ascii=False)
     assert not [n for n in names_of(6) if n in data]
+
+
+def test_same_report_from_another_address_stays_on_the_first_ticket(service, inbox):
+    deliver(inbox, reportmail.build_report_mail(), "1")
+    forwarded = reportmail.build_report_mail().replace(
+        b"From: Claire Dubois <claire.dubois@", b"From: Marc Lemaire <direction@").replace(
+        b"Message-ID: <", b"Message-ID: <fwd-")
+    deliver(inbox, forwarded, "2")
+    assert service.poll().counts == {"new_ticket": 1, "ignored": 1}
+    [ticket] = tickets(service)
+    other = next(m for m in incoming(service) if m.outcome == "ignored")
+    assert other.ticket_id == ticket.id and "sent by another address" in other.outcome_reason
+    assert len(outbox(service)) == 1 and len(rows(service, Report)) == 1
+
+
+@pytest.mark.parametrize("change", [
+    (b"Subject:", b"Auto-Submitted: auto-generated\r\nSubject:"),  # ignored as machine mail
+    (b"From: Claire Dubois <claire.dubois@ecole-les-tilleuls.example>",
+     b"From: Claire Dubois <claire.dubois>"),  # quarantined: no usable sender
+])
+def test_refused_lists_are_dropped_from_every_stored_copy(service, inbox, change):
+    raw = reportmail.build_report_mail(consent=False, attach_lists=True).replace(*change)
+    deliver(inbox, raw, "1")
+    report = service.poll()
+    assert report.counts.keys() <= {"ignored", "quarantined"} and len(report.results) == 1
+    [message] = incoming(service)
+    kept = as_message(service.context.sealer.unseal(message.raw))
+    contents = {part.get_filename(): part.get_content() for part in kept.iter_attachments()}
+    assert "Liste supprimée" in contents["eleves.csv"] and "Liste supprimée" in contents[
+        "medias.csv"]
+
+
+def test_later_replies_on_a_report_ticket_are_cleaned_of_names(service, inbox):
+    deliver(inbox, reportmail.build_report_mail(), "1")
+    service.poll()
+    [ticket] = tickets(service)
+    reply = make_mail("C'est toujours bloqué pour Lea Fontaine et MOUSSA.",
+                      message_id="<later@ecole-les-tilleuls.example>", From=reportmail.TEACHER,
+                      Subject=f"Re: [#{ticket.ref}] pour Léa")
+    deliver(inbox, reply, "2")
+    assert service.poll().counts == {"appended": 1}
+    later = next(m for m in incoming(service)
+                 if m.message_id == "<later@ecole-les-tilleuls.example>")
+    assert "[ELV-" in later.body_text and "[ELV-" in later.subject
+    for name in ("Lea", "Léa", "Fontaine", "MOUSSA", "Moussa"):
+        assert name not in later.body_text and name not in later.subject
+    [stored] = rows(service, Report)
+    assert stored.name_digests and not [n for n in names_of(6)
+                                        if n in json.dumps(stored.name_digests)]

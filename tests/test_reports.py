@@ -100,7 +100,7 @@ VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("stale sync, outdated app, storage nearly full",
      {"stale_sync": True, "app_version": "2.1.0", "storage_full": True},
      {"app_version": "2.1.0", "findings": [
-         finding("storage_low", "Stockage presque plein : 1,2 Go libres sur 64 Go (2 %)"),
+         finding("storage_low", "Stockage presque plein : 1,2 Go libres sur 64 Go (2 %)."),
          finding("sync_stale", "Dernière synchronisation réussie il y a 3 jours "
                  "(le 03/04/2025 à 18:02)."),
          finding("app_outdated", "Application en version 2.1.0, antérieure à la version "
@@ -216,7 +216,7 @@ def test_consent_refused_uses_the_list_only_to_hide_names(monkeypatch: pytest.Mo
     def forbidden(data: bytes) -> None:
         raise AssertionError("media list decoded despite refused consent")
 
-    monkeypatch.setattr("mailbot.reports.extract.read_media", forbidden)
+    monkeypatch.setattr("mailbot.reports.stages.read_media", forbidden)
     parsed = parse_mail(build_report_mail(consent=False, attach_lists=True))
     report = extract_report(parsed, ReportSettings(), pseudonymise)
     assert report.lists_dropped and report.students == []
@@ -246,7 +246,7 @@ def test_storage_low_absolute_threshold_and_settings() -> None:
     changes = {"device": {"storage_total_mb": 4096, "storage_free_mb": 450}}
     report = extract(doc_changes=changes)
     assert [f.message for f in report.findings] == [
-        "Stockage presque plein : 450 Mo libres sur 4 Go (11 %)"]
+        "Stockage presque plein : 450 Mo libres sur 4 Go (11 %)."]
     relaxed = ReportSettings(storage_low_mb=100, storage_low_percent=5)
     assert extract(relaxed, doc_changes=changes).findings == []
 
@@ -272,7 +272,7 @@ def test_impossible_negative_and_invalid_json_values() -> None:
         ("invalid_field", "diagnostic.json, request.priority"),
         ("body_json_mismatch", "diagnostic.json, device.ram_free_mb"),
         ("impossible_value", "diagnostic.json, device.ram_free_mb"),
-        ("impossible_value", "diagnostic.json, device.battery_percent"),
+        ("impossible_value", "diagnostic.json, device"),  # battery_percent: unknown key
     ]
     assert report.findings[0].message == ("diagnostic.json : device.storage_free_mb ignoré "
                                           "(valeur négative).")

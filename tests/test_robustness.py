@@ -13,21 +13,10 @@ from mailbot.errors import StoreError
 from mailbot.intake import Stage
 from mailbot.intake import process as real_process
 from mailbot.model import RawMail
-from mailbot.service import Service
 from mailbot.sources.maildir import MaildirSource
 from mailbot.store.models import OutboxEntry, OutboxState, TicketEvent
-from tests.helpers import as_message, deliver, incoming, local_config, outbox, rows, tickets
+from tests.helpers import as_message, deliver, incoming, outbox, rows, tickets
 from tests.mails import make_mail
-
-
-@pytest.fixture
-def service(tmp_path) -> Service:
-    return Service.from_config(local_config(tmp_path))
-
-
-@pytest.fixture
-def inbox(service: Service):
-    return service.config.source.maildir.path
 
 
 def test_encoded_crlf_in_from_cannot_inject_headers(service, inbox):

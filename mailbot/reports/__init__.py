@@ -8,8 +8,11 @@ Pure: no database, no network, no logging. See ``shared/specs/ecarnet-report.md`
         report.to_json()      # the ``report`` object of ``mailbot inspect --json``
         report.signature      # "2.2.5|SYNC-504": groups reports of one bug
         report.scrub(text)    # student names -> "[ELV-7K2Q9M]"
+        digests = report.name_digests(key)   # no names: store it with the ticket
+    scrub_with_digests(later_text, digests, key)  # a later reply, same labels
 """
 
+from mailbot.reports.digests import scrub_with_digests
 from mailbot.reports.extract import extract_report, is_report
 from mailbot.reports.model import (
     Finding,
@@ -29,4 +32,5 @@ __all__ = [
     "UserContext",
     "extract_report",
     "is_report",
+    "scrub_with_digests",
 ]

@@ -8,6 +8,7 @@ Payloads are decoded only when asked for, so lists that must not be read
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
@@ -34,24 +35,46 @@ class ReportFiles:
         return kind in self.parts
 
     def payload(self, kind: str, max_bytes: int, problems: list[Finding]) -> bytes | None:
-        """The decoded bytes of *kind*, or ``None`` (absent, undecodable or too large)."""
+        """The decoded bytes of *kind*, or ``None`` (absent, undecodable or too large).
+
+        A base64 part is measured before it is decoded, and decoded in one step
+        (``email``'s own decoding holds about five copies of the attachment).
+        """
         part = self.parts.get(kind)
         if part is None:
             return None
-        try:
-            data = part.get_payload(decode=True)
-        except Exception:  # broken transfer encodings
-            data = None
         name = self.names[kind]
+        try:
+            size, data = _decoded(part, max_bytes)
+        except Exception:  # broken transfer encodings
+            size, data = 0, None
+        if size > max_bytes:
+            problems.append(Finding(
+                "attachment_too_large", f"{name} ignoré : {format_bytes(size)}, "
+                f"au-delà de la limite de {format_bytes(max_bytes)}.", name))
+            return None
         if not isinstance(data, bytes):
             problems.append(Finding("malformed_attachment", f"{name} : contenu illisible.", name))
             return None
-        if len(data) > max_bytes:
-            problems.append(Finding(
-                "attachment_too_large", f"{name} ignoré : {format_bytes(len(data))}, "
-                f"au-delà de la limite de {format_bytes(max_bytes)}.", name))
-            return None
         return data
+
+
+def _decoded(part: Message, max_bytes: int) -> tuple[int, bytes | None]:
+    """``(size, bytes)`` of *part*'s content; ``bytes`` is ``None`` when over *max_bytes*."""
+    if str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64":
+        text = part.get_payload()
+        if isinstance(text, str) and text.isascii():
+            size = (len(text) - text.count("\n") - text.count("\r") - text.count(" ")) * 3 // 4
+            if size > max_bytes + 3:  # padding: at most 2 bytes fewer
+                return size, None
+            try:
+                data = binascii.a2b_base64(text)
+            except binascii.Error:  # bad padding: the lenient stdlib decoder below
+                pass
+            else:
+                return len(data), data
+    data = part.get_payload(decode=True)
+    return (len(data), data) if isinstance(data, bytes) else (0, None)
 
 
 def _kind(filename: str) -> str | None:
@@ -70,6 +93,14 @@ def _parts(message: Message) -> Iterator[Message]:
         return
 
 
+def _canonical_name(kind: str, filename: str) -> str:
+    """The name findings and ``sources`` use: the spec's, never the name as sent
+    (``journal-de-Léa.log`` would repeat a name)."""
+    if kind == JOURNAL and fold(filename).endswith(".gz"):
+        return JOURNAL + ".gz"
+    return kind
+
+
 def find_files(message: Message) -> ReportFiles:
     """The first ``diagnostic.json``, ``eleves.csv``, ``medias.csv`` and journal in *message*."""
     files = ReportFiles()
@@ -83,7 +114,7 @@ def find_files(message: Message) -> ReportFiles:
         kind = _kind(filename) if filename else None
         if kind and kind not in files.parts:
             files.parts[kind] = part
-            files.names[kind] = filename.replace("\\", "/").rsplit("/", 1)[-1]
+            files.names[kind] = _canonical_name(kind, filename)
     return files
 
 

@@ -40,6 +40,7 @@ class Facts:
     files: ReportFiles = field(default_factory=ReportFiles)
     header_format: str | None = None
     header_app_version: str | None = None
+    header_report_id: str | None = None
     body: BodyFields | None = None
     diagnostic: Diagnostic | None = None
     json_values: dict[str, object] = field(default_factory=dict)

@@ -2,7 +2,8 @@
 
 ``CHECKS`` is the ordered tuple of checks; each takes the :class:`Facts` and
 yields :class:`Finding` objects. Messages are French, cite at most a few
-pseudonyms or lines, and never a name or a free-text value.
+pseudonyms or lines, and never a name, a free-text value or an unknown key
+(values shown are vocabulary words, numbers and version numbers only).
 """
 
 from __future__ import annotations
@@ -18,28 +19,31 @@ from mailbot.reports.lists import student_pseudonym
 from mailbot.reports.merge import JSON_PATHS
 from mailbot.reports.model import Finding
 from mailbot.reports.numbers import (
+    clean_version,
     format_hours,
     format_mb,
     format_percent,
     format_when,
     version_tuple,
 )
+from mailbot.reports.percentages import bad_percentages
 from mailbot.reports.schema import FILE
 from mailbot.reports.tables import MEDIA_FILE, STUDENTS_FILE
-from mailbot.reports.vocab import FIELD_NAMES
-from mailbot.reports.wording import cite, lines_where, plural
+from mailbot.reports.vocab import FIELD_NAMES, OS_NAMES, VOCABULARIES
+from mailbot.reports.wording import cite, format_count, lines_where, plural
 
 Check = Callable[[Facts], Iterator[Finding]]
 CLOCK_SKEW = dt.timedelta(minutes=10)
-_SHORT_TOKEN = re.compile(r"^[\w.\-]{1,10}$")
-_PERCENT_KEYS = ("percent", "pct", "pourcentage")
+_FORMAT_NUMBER = re.compile(r"\d[\d.]{0,9}")
+_VERSION_LIKE = re.compile(r"\d[\w.\-]{0,19}", re.ASCII)
+_OS_SPELLINGS = frozenset(OS_NAMES.values())
 
 
 def check_format(facts: Facts) -> Iterator[Finding]:
     """``unknown_format``: header or diagnostic.json format other than 1."""
     header = facts.header_format
     if header is not None and header.strip() != "1":
-        shown = f" ({header.strip()})" if _SHORT_TOKEN.match(header.strip()) else ""
+        shown = f" ({header.strip()})" if _FORMAT_NUMBER.fullmatch(header.strip()) else ""
         yield Finding("unknown_format", f"Version de format inconnue dans l'en-tête "
                       f"X-ECarnet-Report{shown} : rapport lu au mieux.", "X-ECarnet-Report")
     version = facts.diagnostic.format if facts.diagnostic else None
@@ -86,17 +90,23 @@ def check_body_json(facts: Facts) -> Iterator[Finding]:
     header = facts.header_app_version
     version = facts.report.app_version
     if header and version and version_tuple(header) != version_tuple(version):
-        yield Finding("body_json_mismatch", f"« Version de l'application » : {header} dans "
+        shown = clean_version(header) or "une autre version"
+        yield Finding("body_json_mismatch", f"« Version de l'application » : {shown} dans "
                       f"l'en-tête X-ECarnet-App-Version, {version} dans le rapport.",
                       "X-ECarnet-App-Version")
 
 
 def _shown(name: str, value: object) -> str:
+    """*value* as a finding may show it: vocabulary, numbers, versions; else no value."""
     if isinstance(value, bool):
         return "« oui »" if value else "« non »"
     if name.endswith("_mb") and isinstance(value, int):
         return format_mb(value)
-    return f"« {value} »"
+    text = str(value)
+    if name in VOCABULARIES or isinstance(value, int) or text in _OS_SPELLINGS or \
+            _VERSION_LIKE.fullmatch(text):
+        return f"« {text} »"
+    return "une autre valeur"
 
 
 def check_sensitive_columns(facts: Facts) -> Iterator[Finding]:
@@ -161,7 +171,8 @@ def check_counts(facts: Facts) -> Iterator[Finding]:
     actual = len(facts.students.rows)
     if declared != actual:
         yield Finding("count_mismatch", f"{FILE} annonce {plural(declared, 'élève', 'élèves')}"
-                      f", {STUDENTS_FILE} en contient {actual}.", f"{FILE}, usage.students")
+                      f", {STUDENTS_FILE} en contient {format_count(actual)}.",
+                      f"{FILE}, usage.students")
 
 
 def check_impossible(facts: Facts) -> Iterator[Finding]:
@@ -180,20 +191,10 @@ def check_impossible(facts: Facts) -> Iterator[Finding]:
         yield Finding("impossible_value", "Dernière synchronisation réussie postérieure à la "
                       "création du rapport.", f"{FILE}, sync.last_success_at")
     if facts.diagnostic is not None:
-        for path in _bad_percentages(facts.diagnostic.model_dump(), ""):
-            yield Finding("impossible_value", f"{FILE} : pourcentage hors de 0–100 "
-                          f"({path}).", f"{FILE}, {path}")
-
-
-def _bad_percentages(value: object, path: str) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            sub = f"{path}.{key}" if path else str(key)
-            if isinstance(item, int | float) and not isinstance(item, bool) and \
-                    str(key).lower().endswith(_PERCENT_KEYS) and not 0 <= item <= 100:
-                yield sub
-            else:
-                yield from _bad_percentages(item, sub)
+        for path in bad_percentages(facts.diagnostic):
+            place = f"{path}, clé inconnue" if path else "clé inconnue"
+            yield Finding("impossible_value", f"{FILE} : pourcentage hors de 0–100 ({place}).",
+                          f"{FILE}, {path}" if path else FILE)
 
 
 def check_storage(facts: Facts) -> Iterator[Finding]:
@@ -205,7 +206,7 @@ def check_storage(facts: Facts) -> Iterator[Finding]:
     settings = facts.settings
     if percent < settings.storage_low_percent or free < settings.storage_low_mb:
         yield Finding("storage_low", f"Stockage presque plein : {format_mb(free)} libres sur "
-                      f"{format_mb(total)} ({format_percent(percent)})")
+                      f"{format_mb(total)} ({format_percent(percent)}).")
 
 
 def check_sync(facts: Facts) -> Iterator[Finding]:

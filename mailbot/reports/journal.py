@@ -5,7 +5,13 @@ Compressed journals are inflated in 64 KiB steps with
 total (``ReportSettings.journal_max_bytes``): a 200 MB run of zeros packed in
 200 kB costs one chunk of memory, not 200 MB. Lines are parsed as they come and
 never stored; an over-long line is skipped. Only codes and times are kept:
-messages may contain names.
+messages may contain names. Bad lines are counted, with the first few line
+numbers (:class:`~mailbot.reports.wording.LineTally`): ten million lines of
+``x`` cost a few integers.
+
+An error code is accepted only in the form ``SYNC-504`` (:func:`error_code`;
+``sync-504`` and ``SYNC-504:`` are read as ``SYNC-504``); an error line whose
+third field is anything else counts as a line without a code.
 """
 
 from __future__ import annotations
@@ -19,15 +25,25 @@ from dataclasses import dataclass, field
 
 from mailbot.reports.model import Finding
 from mailbot.reports.numbers import format_mb, parse_when
-from mailbot.reports.wording import lines_where, plural
+from mailbot.reports.wording import MAX_CITED, LineTally
 
 CHUNK = 64 * 1024
 MAX_LINE = 16 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 _ENTRY = re.compile(
-    rb"^(?P<at>\d{4}-\d\d-\d\d[T ]\S+)\s+(?P<level>[A-Za-z]+)"
-    rb"(?:\s+(?P<code>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)(?=\s|$))?")
+    rb"^(?P<at>\d{4}-\d\d-\d\d[T ]\S+)\s+(?P<level>[A-Za-z]+)(?:\s+(?P<code>\S{1,64}))?")
+_MAY_BE_ENTRY = re.compile(rb"^[ \t\r\f\v]*\d{4}-\d\d-\d\d", re.MULTILINE)
+_BLANK = re.compile(rb"^[ \t\r\f\v]*$", re.MULTILINE)
+_CODE = re.compile(r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+")
 _NOT_ERRORS = frozenset({b"INFO", b"DEBUG", b"TRACE", b"NOTICE"})
+
+
+def error_code(text: str | None) -> str | None:
+    """``" sync-504: "`` -> ``"SYNC-504"``; ``None`` for anything that is not a code."""
+    if not text:
+        return None
+    code = text.strip().removesuffix(":").strip().upper()
+    return code if len(code) <= 64 and _CODE.fullmatch(code) else None
 
 
 @dataclass
@@ -82,20 +98,35 @@ def _plain(data: bytes, cap: int, state: _Inflate) -> Iterator[bytes]:
         yield data[start:min(start + CHUNK, cap)]
 
 
-def _lines(chunks: Iterator[bytes]) -> Iterator[bytes | None]:
-    """Lines without their end; ``None`` for a line longer than :data:`MAX_LINE`."""
+def _batches(chunks: Iterator[bytes]) -> Iterator[list[bytes | None]]:
+    """The complete lines of each chunk, without their end (one list per chunk, so
+    that ten million short lines are not ten million generator steps); ``None``
+    stands for a line longer than :data:`MAX_LINE`."""
     buffer = b""
     skipping = False
     for chunk in chunks:
         buffer += chunk
         *complete, buffer = buffer.split(b"\n")
-        for line in complete:
-            yield None if skipping else line
-            skipping = False
+        if complete:
+            batch: list[bytes | None] = complete  # type: ignore[assignment]
+            if skipping:
+                batch[0], skipping = None, False
+            yield batch
         if len(buffer) > MAX_LINE:
             buffer, skipping = b"", True
     if buffer or skipping:
-        yield None if skipping else buffer
+        yield [None if skipping else buffer]
+
+
+def _count_garbage(batch: list[bytes | None]) -> int | None:
+    """How many non-blank lines *batch* has when none of them can be an entry, counted
+    by regexes in C; ``None`` when some line may be one (or is over-long)."""
+    if None in batch:
+        return None
+    block = b"\n".join(batch)  # type: ignore[arg-type]
+    if _MAY_BE_ENTRY.search(block):
+        return None
+    return len(batch) - len(_BLANK.findall(block))
 
 
 def read_journal(data: bytes, file: str, max_bytes: int) -> Journal:
@@ -104,19 +135,37 @@ def read_journal(data: bytes, file: str, max_bytes: int) -> Journal:
     state = _Inflate()
     compressed = data.startswith(_GZIP_MAGIC)
     chunks = _inflate(data, max_bytes, state) if compressed else _plain(data, max_bytes, state)
-    bad: list[int] = []
+    bad, codeless = LineTally(), LineTally()
     entries = 0
-    for number, line in enumerate(_lines(chunks), start=1):
-        if line is not None and not line.strip():
-            continue
-        match = _ENTRY.match(line.strip()) if line is not None else None
-        when = parse_when(match["at"].decode("ascii", "replace")) if match else None
-        if match is None or when is None:
-            bad.append(number)
-            continue
-        entries += 1
-        if match["code"] and match["level"].upper() not in _NOT_ERRORS:
-            code = match["code"].decode("ascii")
+    number = 0
+    for batch in _batches(chunks):
+        if bad.count > MAX_CITED:
+            garbage = _count_garbage(batch)
+            if garbage is not None:  # no line of the batch can be an entry
+                bad.count += garbage
+                number += len(batch)
+                continue
+        for line in batch:
+            number += 1
+            stripped = line.strip() if line is not None else None
+            if stripped == b"":
+                continue
+            match = _ENTRY.match(stripped) if stripped is not None else None
+            when = parse_when(match["at"].decode("ascii", "replace")) if match else None
+            if match is None or when is None:
+                if bad.count > MAX_CITED:
+                    bad.count += 1  # the common case of a bomb: a count, no call
+                else:
+                    bad.add(number)
+                continue
+            entries += 1
+            if match["level"].upper() in _NOT_ERRORS:
+                continue
+            code = error_code(match["code"].decode("ascii", "replace")) if match["code"] \
+                else None
+            if code is None:
+                codeless.add(number)
+                continue
             journal.counts[code] += 1
             journal.last_seen[code] = max(journal.last_seen.get(code, (when, number)),
                                           (when, number), key=recency)
@@ -132,8 +181,11 @@ def read_journal(data: bytes, file: str, max_bytes: int) -> Journal:
     if bad:
         journal.problems.append(Finding(
             "malformed_journal",
-            f"{file} : {plural(len(bad), 'ligne illisible', 'lignes illisibles')}.",
-            lines_where(file, bad)))
+            f"{file} : {bad.amount('ligne illisible', 'lignes illisibles')}.", bad.where(file)))
+    if codeless:
+        journal.problems.append(Finding(
+            "malformed_journal", f"{file} : {codeless.amount('ligne', 'lignes')} d'erreur "
+            "sans code reconnaissable.", codeless.where(file)))
     return journal
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mailbot.reports.names import Scrubber
+from mailbot.reports.numbers import signature_version
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,28 @@ class Report:
 
     @property
     def signature(self) -> str | None:
-        """``"<app_version>|<main_error_code>"`` to group reports of one bug, or ``None``."""
+        """``"<app_version>|<main_error_code>"`` to group reports of one bug, or ``None``.
+
+        The version loses ``.0`` components beyond the third (``2.2.5.0`` -> ``2.2.5``)
+        and the code is upper case, so that one bug makes one signature.
+        """
         if not self.main_error_code:
             return None
-        return f"{(self.app_version or '').strip()}|{self.main_error_code.strip().upper()}"
+        version = signature_version(self.app_version or "")
+        return f"{version}|{self.main_error_code.strip().upper()}"
 
     def scrub(self, text: str) -> str:
         """*text* with every student name of eleves.csv replaced by ``[pseudonym]``."""
         return self._scrubber.scrub(text)
+
+    def name_digests(self, key: bytes) -> dict[str, str]:
+        """``{hex HMAC-SHA256(key, folded form): label}`` for every name form known.
+
+        The label is what :meth:`scrub` writes (``"[ELV-7K2Q9M]"``). The table holds
+        no name and can be stored; :func:`~mailbot.reports.scrub_with_digests`
+        scrubs later messages with it and the same *key*.
+        """
+        return self._scrubber.digests(key)
 
     def finding_codes(self) -> list[str]:
         """The codes of the findings, in order (convenience for rules and tests)."""
@@ -133,7 +148,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         """The ``report`` object of ``mailbot inspect --json``: JSON-ready, no names."""
         return {
-            "report_id": self.report_id,
+            "report_id": self.report_id.lower() if self.report_id else self.report_id,
             "format_version": self.format_version,
             "generated_at": _iso(self.generated_at),
             "app_version": self.app_version,

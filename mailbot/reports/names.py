@@ -2,36 +2,30 @@
 
 A 5,000-student list gives ~20,000 name forms; one alternation regex of them
 takes ~0.4 s to compile, so the forms live in a private lookup table instead and
-the text is scanned word by word (``\\w+`` runs, longest form first). The match
-semantics are those of ``(?<!\\w)NAME(?!\\w)`` with ``re.IGNORECASE``: whole words,
-any case, accents significant, any run of spaces or a line break between words.
+the text is scanned word by word, longest form first. Matching is on folded
+words (:mod:`mailbot.reports.namefold`): whole words, any case, accents,
+apostrophes, hyphens and dots ignored, any run of spaces or a line break
+between the words of a name.
+
+:meth:`Scrubber.digests` gives the same table as keyed hashes, for scrubbing
+later messages without keeping a name (:mod:`mailbot.reports.digests`).
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
+import hmac
 import unicodedata
 
-_WORD = re.compile(r"\w+")
-_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "‐": "-", "‑": "-", "–": "-"})
-_MAX_GAP = 6  # characters allowed between two words of one name
+from mailbot.reports.namefold import Form, Word, joinable, name_forms, word_forms, words
+
 MAX_SHOWN = 3
+MAX_DIGEST_WORDS = 8  # longest form kept as a digest (see digests.scrub_with_digests)
 
 
-def _gap_key(gap: str) -> str:
-    core = "".join(gap.split()).translate(_APOSTROPHES)
-    return core or " "
-
-
-def _form_key(form: str) -> tuple[str, ...]:
-    text = unicodedata.normalize("NFC", form)
-    words = list(_WORD.finditer(text))
-    key: list[str] = []
-    for index, word in enumerate(words):
-        if index:
-            key.append(_gap_key(text[words[index - 1].end():word.start()]))
-        key.append(word.group().casefold())
-    return tuple(key)
+def form_digest(key: bytes, form: Form) -> str:
+    """Hex HMAC-SHA256 under *key* of a folded form (its words joined by one space)."""
+    return hmac.digest(key, " ".join(form).encode("utf-8"), hashlib.sha256).hex()
 
 
 class Scrubber:
@@ -40,12 +34,12 @@ class Scrubber:
     ``repr()`` shows only how many forms are known, never the names.
     """
 
-    __slots__ = ("_keys", "_prefixes", "_table")
+    __slots__ = ("_forms", "_prefixes", "_table")
 
     def __init__(self) -> None:
-        self._table: dict[tuple[str, ...], set[str]] = {}
-        self._prefixes: set[tuple[str, ...]] = set()
-        self._keys: dict[str, tuple[tuple[str, ...], bool]] = {}
+        self._table: dict[Form, set[str]] = {}
+        self._prefixes: set[Form] = set()
+        self._forms: dict[tuple[str, str], list[Form]] = {}
 
     def __repr__(self) -> str:
         return f"Scrubber({len(self._table)} formes)"
@@ -54,28 +48,26 @@ class Scrubber:
         return len(self._table)
 
     def add(self, first: str, last: str, pseudonym: str) -> None:
-        """Register *first*, *last*, ``first last`` and ``last first`` for *pseudonym*.
+        """Register the forms of *first* and *last* (alone, ``first last``, ``last first``,
+        glued, without particles, compound parts) for *pseudonym*.
 
-        A first or last name with fewer than two letters is not registered alone.
+        A first or last name with fewer than two letters, or made only of
+        particles, is not registered alone. Cached: a school repeats its names.
         """
-        (first_key, first_ok), (last_key, last_ok) = self._key(first), self._key(last)
-        forms = [key for key, ok in ((first_key, first_ok), (last_key, last_ok)) if ok]
-        if first_key and last_key:
-            forms += [(*first_key, " ", *last_key), (*last_key, " ", *first_key)]
+        forms = self._forms.get((first, last))
+        if forms is None:
+            forms = self._forms[(first, last)] = name_forms(first, last)
+        self._register(forms, pseudonym)
+
+    def add_words(self, cells: tuple[str, ...], pseudonym: str) -> None:
+        """Register loose name cells (from a row that could not be read) for *pseudonym*."""
+        self._register(word_forms(cells), pseudonym)
+
+    def _register(self, forms: list[Form], pseudonym: str) -> None:
         for key in forms:
             self._table.setdefault(key, set()).add(pseudonym)
             for end in range(1, len(key)):
                 self._prefixes.add(key[:end])
-
-    def _key(self, name: str) -> tuple[tuple[str, ...], bool]:
-        """The lookup key of one name and whether it is long enough to stand alone.
-
-        Cached: a school repeats its first names.
-        """
-        if name not in self._keys:
-            key = _form_key(name)
-            self._keys[name] = (key, bool(key) and sum(c.isalpha() for c in name) >= 2)
-        return self._keys[name]
 
     def scrub(self, text: str) -> str:
         """*text* (NFC-normalised) with every known name replaced by its pseudonym.
@@ -85,33 +77,29 @@ class Scrubber:
         if not self._table or not text:
             return text
         text = unicodedata.normalize("NFC", text)
-        words = list(_WORD.finditer(text))
+        found = words(text)
         out: list[str] = []
         position = index = 0
-        while index < len(words):
-            length, pseudonyms = self._longest_at(text, words, index)
+        while index < len(found):
+            length, pseudonyms = self._longest_at(text, found, index)
             if not length:
                 index += 1
                 continue
-            out.append(text[position:words[index].start()])
-            out.append(_label(pseudonyms))
-            position = words[index + length - 1].end()
+            out.append(text[position:found[index].start])
+            out.append(label(pseudonyms))
+            position = found[index + length - 1].end
             index += length
         out.append(text[position:])
         return "".join(out)
 
-    def _longest_at(self, text: str, words: list[re.Match[str]],
-                    index: int) -> tuple[int, set[str]]:
+    def _longest_at(self, text: str, found: list[Word], index: int) -> tuple[int, set[str]]:
         key: list[str] = []
         best: tuple[int, set[str]] = (0, set())
-        for offset in range(len(words) - index):
-            word = words[index + offset]
-            if offset:
-                gap = text[words[index + offset - 1].end():word.start()]
-                if len(gap) > _MAX_GAP:
-                    break
-                key.append(_gap_key(gap))
-            key.append(word.group().casefold())
+        for offset in range(len(found) - index):
+            word = found[index + offset]
+            if offset and not joinable(text, found[index + offset - 1], word):
+                break
+            key.append(word.folded)
             candidate = tuple(key)
             if candidate in self._table:
                 best = (offset + 1, self._table[candidate])
@@ -119,8 +107,15 @@ class Scrubber:
                 break
         return best
 
+    def digests(self, key: bytes) -> dict[str, str]:
+        """``{hex HMAC-SHA256(key, form): label}`` for every form of at most
+        :data:`MAX_DIGEST_WORDS` words; the label is what :meth:`scrub` writes."""
+        return {form_digest(key, form): label(pseudonyms)
+                for form, pseudonyms in self._table.items() if len(form) <= MAX_DIGEST_WORDS}
 
-def _label(pseudonyms: set[str]) -> str:
+
+def label(pseudonyms: set[str]) -> str:
+    """``[ELV-A]``, ``[ELV-A|ELV-B]``, or the first three and ``|…`` for more."""
     shown = sorted(pseudonyms)
     more = "|…" if len(shown) > MAX_SHOWN else ""
     return "[" + "|".join(shown[:MAX_SHOWN]) + more + "]"

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from mailbot.reports.wording import THIN_SPACE, format_count
+
 # Thousands may be grouped with a normal, non-breaking or narrow non-breaking space.
 _NUMBER = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _SIZE = re.compile(
@@ -68,7 +70,9 @@ def _size(match: re.Match[str]) -> Size | None:
 
 
 def format_mb(mb: float) -> str:
-    """French display of a size in Mo: ``412 Mo``, ``1,2 Go``, ``64 Go``."""
+    """French display of a size in Mo: ``412 Mo``, ``1,2 Go``, ``64 Go``, ``2 To``."""
+    if abs(mb) >= 1024 * 1024:
+        return f"{_french_decimal(mb / 1024 / 1024)} To"
     if abs(mb) >= 1024:
         return f"{_french_decimal(mb / 1024)} Go"
     return f"{_french_decimal(mb)} Mo"
@@ -91,7 +95,8 @@ def format_percent(value: float) -> str:
 
 
 def _french_decimal(value: float) -> str:
-    text = f"{value:.1f}".replace(".", ",")
+    """``1234.5`` -> ``"1 234,5"`` (narrow no-break space between thousands)."""
+    text = f"{value:,.1f}".replace(",", THIN_SPACE).replace(".", ",")
     return text.removesuffix(",0")
 
 
@@ -101,6 +106,17 @@ def clean_version(text: str | None) -> str | None:
         return None
     match = _VERSION.search(text)
     return match.group(0) if match else None
+
+
+def signature_version(version: str) -> str:
+    """The version as incidents group it: components of ``0`` beyond the third dropped.
+
+    ``2.2.5.0`` -> ``2.2.5``; ``2.2.0`` and ``2.2`` are left as they are.
+    """
+    parts = version.strip().split(".")
+    while len(parts) > 3 and parts[-1].isdigit() and int(parts[-1]) == 0:
+        parts.pop()
+    return ".".join(parts)
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -125,6 +141,11 @@ def parse_when(text: str | None) -> dt.datetime | None:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
 
 
+def aware(when: dt.datetime) -> dt.datetime:
+    """*when* with a time zone (UTC when it had none), so that any two compare."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
 def format_when(when: dt.datetime) -> str:
     """``05/04/2025 à 18:02`` in the time zone the value was written in."""
     return when.strftime("%d/%m/%Y à %H:%M")
@@ -133,8 +154,8 @@ def format_when(when: dt.datetime) -> str:
 def format_hours(hours: float) -> str:
     """``15 h`` below two days, ``3 jours`` above."""
     if hours < 48:
-        return f"{round(hours):d} h"
-    return f"{round(hours / 24):d} jours"
+        return f"{format_count(round(hours))} h"
+    return f"{format_count(round(hours / 24))} jours"
 
 
 def fold(text: str) -> str:

@@ -187,9 +187,22 @@ def _grouped(findings: list[Finding]) -> list[Finding]:
         FILE)]
 
 
+def _known_names() -> frozenset[str]:
+    names: set[str] = set()
+    for model in (Diagnostic, App, Device, Network, Request, UserContextIn, ErrorEntry, Sync,
+                  Usage):
+        names.update(model.model_fields)
+    return frozenset(names)
+
+
+_KNOWN = _known_names()
+
+
 def _finding(loc: tuple[int | str, ...], kind: str) -> Finding:
+    """A finding for one dropped value: its path (known keys and list positions only)."""
     code, reason = _ERROR_TYPES.get(kind, ("invalid_field", "valeur invalide"))
-    path = ".".join(str(part) for part in loc) or "(racine)"
+    path = ".".join(str(part) if isinstance(part, int) or part in _KNOWN else "(clé inconnue)"
+                    for part in loc) or "(racine)"
     return Finding(code, f"{FILE} : {path} ignoré ({reason}).", f"{FILE}, {path}")
 
 

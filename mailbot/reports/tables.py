@@ -1,29 +1,33 @@
 """eleves.csv and medias.csv: ``;``-separated, UTF-8 (BOM or not) or Windows-1252.
 
-Rows are read with the stdlib ``csv`` module; a row that cannot be read is
-skipped and reported (file and line), never fatal. Student names stay in
-:class:`StudentRow` fields hidden from ``repr`` and go no further than the
-pseudonymiser and the :class:`~mailbot.reports.names.Scrubber`.
+Rows are read by :class:`~mailbot.reports.csvread.CsvRows`; a row that cannot
+be read is skipped and reported (file and line), never fatal. Student names
+stay in :class:`StudentRow` and :class:`StrayNames` fields hidden from
+``repr`` and go no further than the pseudonymiser and the
+:class:`~mailbot.reports.names.Scrubber`. Only counts and the first few line
+numbers of bad rows are kept.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import re
 from dataclasses import dataclass, field
 
+from mailbot.reports.csvread import CsvRows
 from mailbot.reports.model import Finding
 from mailbot.reports.numbers import fold, parse_when
-from mailbot.reports.wording import lines_where, plural
+from mailbot.reports.wording import LineTally
 
 STUDENTS_FILE = "eleves.csv"
 MEDIA_FILE = "medias.csv"
+MAX_MEDIA_BYTES = 1024**5  # 1 Po: more for one student's media is not plausible
+MAX_NAME_CELL = 100  # characters: a longer cell of an unreadable row is no name
 _STATUS = {"actif": "actif", "active": "actif", "inactif": "inactif", "inactive": "inactif"}
-_ALIASES = {"identifiant": "id", "id_eleve": "eleve_id", "eleve": "eleve_id",
-            "student_id": "eleve_id", "taille": "taille_octets", "bytes": "taille_octets",
-            "first_name": "prenom", "last_name": "nom", "status": "statut"}
 _COUNTS = ("photos", "videos", "documents", "taille_octets")
+_NAME_CELL = re.compile(r"[^\W\d_](?:[^\W\d_]|[\s'’ʼ.\-])*")
+_NOT_NAMES = frozenset({*_STATUS, "id", "nom", "prenom", "statut", "cree_le",
+                        "derniere_activite", "eleve_id"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,16 @@ class StudentRow:
     last: str = field(repr=False)
     status: str | None
     last_activity: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class StrayNames:
+    """Names from a row of eleves.csv that could not be read, for the scrubber only:
+    the cells under ``prenom``/``nom`` and every cell that looks like a name."""
+
+    first: str = field(repr=False)
+    last: str = field(repr=False)
+    words: tuple[str, ...] = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -52,10 +66,12 @@ class MediaRow:
 
 @dataclass
 class StudentTable:
-    """The rows of eleves.csv, whether it had name columns, and reading problems."""
+    """The rows of eleves.csv, whether it had name columns, names of unreadable rows
+    (``stray``, deduplicated) and reading problems."""
 
     rows: list[StudentRow] = field(default_factory=list)
     has_names: bool = False
+    stray: list[StrayNames] = field(default_factory=list, repr=False)
     problems: list[Finding] = field(default_factory=list)
 
 
@@ -67,119 +83,109 @@ class MediaTable:
     problems: list[Finding] = field(default_factory=list)
 
 
-def decode_table(data: bytes) -> str:
-    """Text of a CSV file: UTF-16 or UTF-8 with BOM, UTF-8, else Windows-1252."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+def _name_cell(cell: str) -> str:
+    """*cell* if it may be a name (letters, spaces, ``'-.``; not a status), else ``""``."""
+    cell = cell.strip()
+    if len(cell) > MAX_NAME_CELL or not _NAME_CELL.fullmatch(cell) or fold(cell) in _NOT_NAMES:
+        return ""
+    return cell
 
 
-def _column(name: str) -> str:
-    key = fold(name).strip(" \"'").replace(" ", "_")
-    return _ALIASES.get(key, key)
+def _stray_names(header: list[str], cells: list[str]) -> StrayNames | None:
+    """The names an unreadable row may hold: by header position, and every name-like cell."""
+    def at(name: str) -> str:
+        index = header.index(name) if name in header else len(cells)
+        return _name_cell(cells[index]) if index < len(cells) else ""
 
-
-def _read(data: bytes, file: str, problems: list[Finding]
-          ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header and ``(line, {column: value})`` per well-formed row; never raises."""
-    text = decode_table(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if ";" in first_line or "," not in first_line else ","
-    if ";" not in first_line and "\t" in first_line:
-        delimiter = "\t"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] = []
-    records: list[tuple[int, dict[str, str]]] = []
-    bad: list[int] = []
-    try:
-        header = [_column(name) for name in next(reader, [])]
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                bad.append(reader.line_num)
-                continue
-            records.append((reader.line_num, {
-                name: cell.strip() for name, cell in zip(header, row, strict=True)}))
-    except csv.Error:
-        problems.append(Finding("malformed_csv", f"{file} : ligne illisible, lecture "
-                                "interrompue.", lines_where(file, [reader.line_num])))
-    if not any(header):
-        problems.append(Finding("malformed_csv", f"{file} est vide.", file))
-    if bad:
-        problems.append(Finding(
-            "malformed_csv", f"{file} : {plural(len(bad), 'ligne ignorée', 'lignes ignorées')}"
-            " (nombre de champs incorrect).", lines_where(file, bad)))
-    return header, records
+    words = tuple(dict.fromkeys(w for w in map(_name_cell, cells) if w))
+    first, last = at("prenom"), at("nom")
+    return StrayNames(first, last, words) if first or last or words else None
 
 
 def read_students(data: bytes) -> StudentTable:
     """Parse eleves.csv (``id;nom;prenom;cree_le;derniere_activite;statut``)."""
     table = StudentTable()
-    bad_status: list[int] = []
-    bad_date: list[int] = []
-    header, records = _read(data, STUDENTS_FILE, table.problems)
+    bad_status, bad_date = LineTally(), LineTally()
+    reader = CsvRows(data, STUDENTS_FILE)
+    header = reader.header
     table.has_names = "nom" in header or "prenom" in header
-    if header and "id" not in header:
-        table.problems.append(Finding(
+    found: list[Finding] = []
+    if any(header) and "id" not in header:
+        found.append(Finding(
             "malformed_csv", f"{STUDENTS_FILE} : colonne « id » absente.", STUDENTS_FILE))
-        if not table.has_names:
-            return table
-    for line, record in records:
-        status_text = record.get("statut", "")
-        status = _STATUS.get(status_text) or _STATUS.get(fold(status_text))
-        if status is None and status_text:
-            bad_status.append(line)
-        activity_text = record.get("derniere_activite", "")
-        activity = parse_when(activity_text)
-        if (activity is None and activity_text) or (
-                record.get("cree_le") and parse_when(record["cree_le"]) is None):
-            bad_date.append(line)
-        table.rows.append(StudentRow(
-            line=line, student_id=record.get("id") or None, first=record.get("prenom", ""),
-            last=record.get("nom", ""), status=status, last_activity=activity))
+    stray: dict[StrayNames, None] = {}
+    seen: set[tuple[str, ...]] = set()
+
+    def rejected(header: list[str], cells: list[str]) -> None:
+        key = tuple(cells)
+        if key in seen:  # the same bad row again (a file of a million "x")
+            return
+        seen.add(key)
+        names = _stray_names(header, cells)
+        if names is not None:
+            stray[names] = None
+
+    if table.has_names or "id" in header:
+        for line, record in reader.records(rejected):
+            status_text = record.get("statut", "")
+            status = _STATUS.get(status_text) or _STATUS.get(fold(status_text))
+            if status is None and status_text:
+                bad_status.add(line)
+            activity_text = record.get("derniere_activite", "")
+            activity = parse_when(activity_text)
+            if (activity is None and activity_text) or (
+                    record.get("cree_le") and parse_when(record["cree_le"]) is None):
+                bad_date.add(line)
+            table.rows.append(StudentRow(
+                line=line, student_id=record.get("id") or None,
+                first=record.get("prenom", ""), last=record.get("nom", ""), status=status,
+                last_activity=activity))
+    table.stray = list(stray)
+    table.problems = reader.problems() + found
     if bad_status:
         table.problems.append(Finding(
             "invalid_field", f"{STUDENTS_FILE} : statut inconnu sur "
-            f"{plural(len(bad_status), 'ligne', 'lignes')} (attendu : actif ou inactif).",
-            lines_where(STUDENTS_FILE, bad_status)))
+            f"{bad_status.amount('ligne', 'lignes')} (attendu : actif ou inactif).",
+            bad_status.where(STUDENTS_FILE)))
     if bad_date:
         table.problems.append(Finding(
             "impossible_value", f"{STUDENTS_FILE} : date illisible sur "
-            f"{plural(len(bad_date), 'ligne', 'lignes')}.", lines_where(STUDENTS_FILE, bad_date)))
+            f"{bad_date.amount('ligne', 'lignes')}.", bad_date.where(STUDENTS_FILE)))
     return table
 
 
 def read_media(data: bytes) -> MediaTable:
-    """Parse medias.csv (``eleve_id;photos;videos;documents;taille_octets``)."""
+    """Parse medias.csv (``eleve_id;photos;videos;documents;taille_octets``).
+
+    A size over :data:`MAX_MEDIA_BYTES` is an ``impossible_value`` and read as unknown.
+    """
     table = MediaTable()
-    not_numbers: list[int] = []
-    negatives: list[int] = []
-    header, records = _read(data, MEDIA_FILE, table.problems)
-    if header and "eleve_id" not in header:
-        table.problems.append(Finding(
-            "malformed_csv", f"{MEDIA_FILE} : colonne « eleve_id » absente.", MEDIA_FILE))
+    not_numbers, negatives, too_large = LineTally(), LineTally(), LineTally()
+    reader = CsvRows(data, MEDIA_FILE)
+    if any(reader.header) and "eleve_id" not in reader.header:
+        table.problems = [*reader.problems(), Finding(
+            "malformed_csv", f"{MEDIA_FILE} : colonne « eleve_id » absente.", MEDIA_FILE)]
         return table
-    for line, record in records:
+    for line, record in reader.records():
         counts = [_integer(record.get(name, "")) for name in _COUNTS]
         if any(value is None for value in counts):
-            not_numbers.append(line)
+            not_numbers.add(line)
+        if counts[3] is not None and counts[3] > MAX_MEDIA_BYTES:
+            too_large.add(line)
+            counts[3] = None
         if any(value is not None and value < 0 for value in counts):
-            negatives.append(line)
+            negatives.add(line)
         table.rows.append(MediaRow(line, record["eleve_id"], *counts))
-    if not_numbers:
-        table.problems.append(Finding(
-            "invalid_field", f"{MEDIA_FILE} : valeur non numérique sur "
-            f"{plural(len(not_numbers), 'ligne', 'lignes')}.",
-            lines_where(MEDIA_FILE, not_numbers)))
-    if negatives:
-        table.problems.append(Finding(
-            "negative_value", f"{MEDIA_FILE} : valeur négative sur "
-            f"{plural(len(negatives), 'ligne', 'lignes')} (exclue des totaux).",
-            lines_where(MEDIA_FILE, negatives)))
+    table.problems = reader.problems()
+    for tally, code, text in (
+            (not_numbers, "invalid_field", "valeur non numérique sur {}."),
+            (negatives, "negative_value", "valeur négative sur {} (exclue des totaux)."),
+            (too_large, "impossible_value", "taille impossible (plus de 1 Po) sur {} "
+             "(exclue des totaux).")):
+        if tally:
+            table.problems.append(Finding(
+                code, f"{MEDIA_FILE} : " + text.format(tally.amount("ligne", "lignes")),
+                tally.where(MEDIA_FILE)))
     return table
 
 

@@ -151,6 +151,10 @@ class Report(SQLModel, table=True):
     report_id: str | None = Field(default=None, unique=True)
     signature: str | None = Field(default=None, index=True)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # HMAC digests of the students' name forms -> pseudonym label: lets later
+    # messages on the ticket be cleaned of names without ever storing one.
+    name_digests: dict[str, str] = Field(default_factory=dict,
+                                         sa_column=Column(JSON, nullable=False))
     received_at: dt.datetime = Field(default_factory=utcnow)
 
 
