@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from mailbot.reports.model import Finding
-from mailbot.reports.wording import cite
+from mailbot.reports.wording import cite, format_count
 
 FILE = "diagnostic.json"
 MAX_SINGLE = 5  # dropped values reported one by one before grouping
@@ -183,7 +183,8 @@ def _grouped(findings: list[Finding]) -> list[Finding]:
     rest = findings[MAX_SINGLE:]
     paths = [f.where.removeprefix(f"{FILE}, ") for f in rest if f.where]
     return [*findings[:MAX_SINGLE], Finding(
-        "invalid_field", f"{FILE} : {len(rest)} autres valeurs ignorées ({cite(paths)}).",
+        "invalid_field", f"{FILE} : {format_count(len(rest))} autres valeurs ignorées "
+        f"({cite(paths)}).",
         FILE)]
 
 
