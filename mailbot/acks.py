@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session
 
@@ -22,11 +23,13 @@ def choose_language(parsed: ParsedMail, default: str) -> str:
 
 def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
                           renderer: Renderer, identity: IdentityConfig,
-                          is_report: bool = False) -> None:
+                          is_report: bool = False, template: str = "ack",
+                          suggestions: Sequence[Mapping[str, str | None]] = ()) -> None:
     """Render ``ack`` in the ticket's language and put it in the outbox (not committed).
 
     For an assistance report the text says so, and an ``urgente`` priority
-    announces the faster handling.
+    announces the faster handling. *template* is ``ack`` or the auto-reply a
+    rule chose; *suggestions* are FAQ articles (``title``, ``excerpt``, ``url``).
     """
     own = {identity.support_address.lower(), *(a.lower() for a in identity.other_addresses)}
     context = reply_context(parsed.from_addr, parsed.from_name,
@@ -41,7 +44,7 @@ def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
     # The date we received it: the sender's clock may be wrong.
     received = ticket.created_at or dt.datetime.now(dt.UTC)
     rendered = renderer.render(
-        "ack", ticket.language,
+        template, ticket.language,
         ticket_ref=ticket.ref,
         requester_name=parsed.from_name,
         original_subject=parsed.subject,
@@ -49,6 +52,7 @@ def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
         support_name=identity.support_name,
         is_report=is_report,
         priority=ticket.priority,
+        suggestions=list(suggestions),
     )
     message = build_reply(rendered, context, from_addr=identity.support_address,
                           from_name=identity.support_name,

@@ -98,6 +98,15 @@ class OutboxConfig(_Section):
     batch_size: int = Field(default=50, ge=1)
 
 
+class RulesConfig(_Section):
+    dir: Path | None = None
+
+
+class FaqConfig(_Section):
+    dir: Path | None = None
+    base_url: str | None = None
+
+
 class PrivacyConfig(_Section):
     keys_file: Path = Path("mailbot.keys")
 
@@ -133,6 +142,8 @@ class Config(_Section):
     source: SourceConfig = Field(default_factory=SourceConfig)
     sender: SenderConfig = Field(default_factory=SenderConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    faq: FaqConfig = Field(default_factory=FaqConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
@@ -166,6 +177,8 @@ def _resolve_paths(config: Config, base: Path) -> None:
     config.sender.smtp.password_file = rel(config.sender.smtp.password_file)
     config.templates_dir = rel(config.templates_dir)
     config.privacy.keys_file = rel(config.privacy.keys_file)  # type: ignore[assignment]
+    config.rules.dir = rel(config.rules.dir)
+    config.faq.dir = rel(config.faq.dir)
     url = config.database.url
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":

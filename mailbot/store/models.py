@@ -52,7 +52,8 @@ class Ticket(SQLModel, table=True):
     subject: str = ""
     language: str = "fr"
     priority: str = "normale"
-    category: str | None = None  # technique | pedagogique
+    category: str | None = None  # technique | pédagogique
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -80,6 +81,7 @@ class Message(SQLModel, table=True):
     outcome_reason: str = ""
     outcome_detail: str = ""  # the traceback, for quarantined messages
     raw_sealed: bool = False  # raw holds mailbot.privacy.Sealer output
+    rule_hits: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     received_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -195,3 +197,15 @@ class AccessLog(SQLModel, table=True):
     action: str
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
     detail: str = ""
+
+
+class FaqSuggestion(SQLModel, table=True):
+    """An FAQ article suggested on a ticket (to learn which ones resolve tickets)."""
+
+    __tablename__ = "faq_suggestions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    article_id: str = Field(index=True)
+    score: float = 0.0
+    at: dt.datetime = Field(default_factory=utcnow)
