@@ -17,6 +17,8 @@ import typer
 from pydantic import ValidationError
 
 from mailbot import views
+from mailbot.cli_faq import faq_app
+from mailbot.cli_rules import rules_app
 from mailbot.config import Config, load_config
 from mailbot.errors import MailbotError
 from mailbot.store import queries
@@ -29,6 +31,8 @@ messages_app = typer.Typer(help="Look at incoming messages and their outcome.",
 app.add_typer(tickets_app, name="tickets")
 incidents_app = typer.Typer(help="Recurring problems across reports.", no_args_is_help=True)
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(rules_app, name="rules")
+app.add_typer(faq_app, name="faq")
 outbox_app = typer.Typer(help="Outgoing mail.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 quarantine_app = typer.Typer(help="Messages that failed a stage.", no_args_is_help=True)
@@ -57,9 +61,15 @@ def _config(path: Path | None) -> Config:
 
 
 def _service(config: Config):  # -> Service; imported lazily to keep `--help` fast
+    from mailbot.faq import FaqError
+    from mailbot.rules import RuleError
     from mailbot.service import Service
 
-    return Service.from_config(config)
+    try:
+        return Service.from_config(config)
+    except (RuleError, FaqError) as exc:
+        typer.echo(f"cannot start: fix these files first:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -212,3 +222,32 @@ def outbox_retry(entry_ids: Annotated[list[int] | None, typer.Argument(
     with Session(_service(_config(config)).engine) as session:
         count = outbox.requeue_failed(session, entry_ids or None)
     typer.echo(f"{count} message(s) queued again")
+
+
+@faq_app.command("draft")
+def faq_draft(ref: str, kb: Annotated[Path | None, typer.Option(
+                  help="Knowledge base folder (default: [faq] dir, else rules/faq).")] = None,
+              config: ConfigOption = None) -> None:
+    """Turn a resolved ticket's answer into a draft article (rules/faq/drafts/) to review."""
+    from mailbot.faq import default_faq_dir, draft_article
+
+    cfg = _config(config)
+    engine = _service(cfg).engine
+    view = queries.ticket_view(engine, ref)
+    if view is None:
+        typer.echo(f"no ticket {ref}", err=True)
+        raise typer.Exit(1)
+    question, answer = queries.question_and_answer(view)
+    if not answer:
+        typer.echo(f"{view.ticket.ref} has no answer from the support team yet", err=True)
+        raise typer.Exit(1)
+    path = draft_article(view.ticket.subject, question, answer,
+                         kb or cfg.faq.dir or default_faq_dir(), lang=view.ticket.language)
+    typer.echo(f"draft written to {path}: review it, then move it to the knowledge base")
+
+
+@faq_app.command("stats")
+def faq_stats(config: ConfigOption = None) -> None:
+    """Which articles are suggested most, and how often their tickets got resolved."""
+    engine = _service(_config(config)).engine
+    typer.echo(views.faq_stats_table(queries.faq_stats(engine)))

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from mailbot import acks, bounces, outbox, report_intake, reports, tickets
+from mailbot import acks, bounces, outbox, report_intake, reports, tickets, triage
 from mailbot.classify import OwnIdentity, classify
 from mailbot.config import IdentityConfig
+from mailbot.faq import KnowledgeBase
 from mailbot.model import MailKind, ParsedMail, RawMail, Verdict
 from mailbot.parse import parse_mail
 from mailbot.privacy import Keys, Sealer
 from mailbot.render import Renderer
+from mailbot.rules import Decision, RuleWatcher
 from mailbot.store.models import Message, Outcome, Ticket, utcnow
 
 log = logging.getLogger("mailbot.intake")
@@ -57,6 +59,9 @@ class IntakeContext:
     renderer: Renderer
     keys: Keys
     report_settings: reports.ReportSettings = field(default_factory=reports.ReportSettings)
+    rules: RuleWatcher | None = None
+    faq: KnowledgeBase | None = None
+    faq_base_url: str | None = None
     identity: OwnIdentity = field(init=False)
     sealer: Sealer = field(init=False)
 
@@ -105,24 +110,48 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
                            "address: kept on that ticket for the record", verdict, report)
         if earlier is not None:
             ticket, thread_note = earlier, f"report {report.report_id} sent again -> {earlier.ref}"
+    if ticket is not None:
+        parsed = report_intake.scrub_known_names(session, ticket, parsed, ctx.keys)
+    stage.name = "rules"
+    language = ticket.language if ticket else acks.choose_language(
+        parsed, ctx.identity_config.default_language)
+    decision = triage.decide(ctx.rules, parsed, verdict.kind.value, language, report)
+    if decision is not None and decision.ignore_reason:
+        return _record(session, mail, parsed, ctx, ticket, Outcome.IGNORED,
+                       f"rule {', '.join(triage.rule_names(decision))}: "
+                       f"{decision.ignore_reason}", verdict, report, decision)
     stage.name = "act"
     if not parsed.from_addr or "@" not in parsed.from_addr:
         raise QuarantineMail("no usable sender address in From")
     if ticket is not None:
         ticket.updated_at = utcnow()
-        parsed = report_intake.scrub_known_names(session, ticket, parsed, ctx.keys)
+        triage.apply_decision(session, ticket, decision)
         return _record(session, mail, parsed, ctx, ticket, Outcome.APPENDED, thread_note,
-                       verdict, report)
-    ticket = tickets.open_ticket(session, parsed,
-                                 acks.choose_language(parsed, ctx.identity_config.default_language))
+                       verdict, report, decision)
+    ticket = tickets.open_ticket(session, parsed, language)
     reason = ("new report" if report else "new request") + (
         f" ({thread_note})" if thread_note else "")
     result = _record(session, mail, parsed, ctx, ticket, Outcome.NEW_TICKET, reason, verdict,
-                     report)
+                     report, decision)
+    triage.apply_decision(session, ticket, decision)  # after the report: rules have the last word
     stage.name = "acknowledge"
-    acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer, ctx.identity_config,
-                               is_report=report is not None)
+    _acknowledge(session, ticket, parsed, ctx, report, decision)
     return result
+
+
+def _acknowledge(session: Session, ticket: Ticket, parsed: ParsedMail, ctx: IntakeContext,
+                 report: reports.Report | None, decision: Decision | None) -> None:
+    """The acknowledgement, or the auto-replies rules chose instead, with FAQ suggestions.
+
+    Rule auto-replies go out for a new ticket only: a requester who writes
+    three times about a password gets one automatic answer, not three.
+    """
+    suggestions = triage.faq_suggestions(session, ticket, parsed, decision, ctx.faq, report,
+                                         ctx.faq_base_url)
+    for template in dict.fromkeys(decision.auto_replies if decision else ()) or ("ack",):
+        acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer, ctx.identity_config,
+                                   is_report=report is not None, template=template,
+                                   suggestions=suggestions)
 
 
 def _ignore_machine_mail(session: Session, mail: RawMail, parsed: ParsedMail,
@@ -165,8 +194,8 @@ def _stored_with_same_identity(session: Session, parsed: ParsedMail) -> list[Mes
 
 def _record(session: Session, mail: RawMail, parsed: ParsedMail, ctx: IntakeContext,
             ticket: Ticket | None, outcome: Outcome, reason: str,
-            verdict: Verdict | None = None,
-            report: reports.Report | None = None) -> IntakeResult:
+            verdict: Verdict | None = None, report: reports.Report | None = None,
+            decision: Decision | None = None) -> IntakeResult:
     """Store the message with its outcome (raw bytes sealed) and, if any, its report."""
     message = Message(
         ticket_id=ticket.id if ticket else None,
@@ -183,6 +212,7 @@ def _record(session: Session, mail: RawMail, parsed: ParsedMail, ctx: IntakeCont
         body_text=parsed.reply_text or parsed.text,
         outcome=outcome.value,
         outcome_reason=reason,
+        rule_hits=triage.rule_names(decision),
         raw_sealed=True,
         raw=ctx.sealer.seal(report_intake.raw_to_keep(mail.raw, report, parsed,
                                                       ctx.report_settings, ctx.keys)),

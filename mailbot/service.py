@@ -15,11 +15,13 @@ from sqlalchemy import Engine
 
 from mailbot.config import Config
 from mailbot.delivery import FlushReport, flush_outbox
+from mailbot.faq import KnowledgeBase, default_faq_dir
 from mailbot.intake import IntakeContext
 from mailbot.poller import PollReport, poll_once
 from mailbot.privacy import load_keys
 from mailbot.render import Renderer
 from mailbot.reports import ReportSettings
+from mailbot.rules import RuleError, RuleWatcher, default_rules_dir
 from mailbot.send import Transport, make_transport
 from mailbot.sources import open_source
 from mailbot.store.db import make_engine
@@ -39,15 +41,23 @@ class Service:
 
     @classmethod
     def from_config(cls, config: Config) -> Service:
-        """Open the database (creating tables), load the keys, prepare templates and transport."""
+        """Open the database (creating tables), load the keys, rules and FAQ, prepare
+        templates and transport. An invalid rule file at start is a configuration
+        error (raised); later, while running, it is logged and the last good
+        rules stay active."""
+        renderer = Renderer(config.templates_dir)
         return cls(
             config=config,
             engine=make_engine(config.database.url),
             context=IntakeContext(
                 identity_config=config.identity,
-                renderer=Renderer(config.templates_dir),
+                renderer=renderer,
                 keys=load_keys(config.privacy.keys_file),
                 report_settings=ReportSettings(**config.reports.model_dump()),
+                rules=RuleWatcher(config.rules.dir or default_rules_dir(),
+                                  renderer.templates_dir, on_error=_log_rule_error),
+                faq=KnowledgeBase.load(config.faq.dir or default_faq_dir()),
+                faq_base_url=config.faq.base_url,
             ),
             transport=make_transport(config.sender),
         )
@@ -64,3 +74,8 @@ class Service:
     def flush(self) -> FlushReport:
         """Deliver what is due in the outbox."""
         return flush_outbox(self.engine, self.transport, self.config.outbox)
+
+
+def _log_rule_error(error: RuleError) -> None:
+    logging.getLogger("mailbot.rules").error(
+        "rule files not reloaded, the previous rules stay active:\n%s", error)

@@ -9,7 +9,7 @@ from mailbot.delivery import FlushReport
 from mailbot.poller import PollReport
 from mailbot.report_views import report_block
 from mailbot.store.models import Message, OutboxEntry, Ticket
-from mailbot.store.queries import IncidentView, TicketView
+from mailbot.store.queries import FaqStat, IncidentView, TicketView
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 48) -> str:
@@ -34,9 +34,9 @@ def tickets_table(tickets: Sequence[Ticket]) -> str:
     """One line per ticket."""
     if not tickets:
         return "no tickets"
-    return table(["ref", "status", "requester", "lang", "subject", "updated (UTC)"],
-                 [[t.ref, t.status, t.requester, t.language, t.subject, _when(t.updated_at)]
-                  for t in tickets])
+    return table(["ref", "status", "priority", "team", "requester", "subject", "updated (UTC)"],
+                 [[t.ref, t.status, t.priority, t.category or "-", t.requester, t.subject,
+                   _when(t.updated_at)] for t in tickets], max_width=40)
 
 
 def messages_table(messages: Sequence[Message]) -> str:
@@ -53,8 +53,9 @@ def ticket_detail(view: TicketView) -> str:
     t = view.ticket
     lines = [f"{t.ref}  [{t.status}]  {t.subject}",
              f"requester: {t.requester}" + (f" (reply to {t.reply_to})" if t.reply_to else ""),
-             f"priority: {t.priority}   category: {t.category or '-'}   language: {t.language}"
-             f"   opened: {_when(t.created_at)} UTC", ""]
+             f"priority: {t.priority}   team: {t.category or '-'}   language: {t.language}"
+             f"   opened: {_when(t.created_at)} UTC",
+             f"tags: {', '.join(t.tags) or '-'}", ""]
     for report in view.reports:
         lines += [report_block(report.data), ""]
     lines += ["History:"]
@@ -65,6 +66,8 @@ def ticket_detail(view: TicketView) -> str:
     for m in view.messages:
         arrow = "<-" if m.direction == "in" else "->"
         lines.append(f"  {arrow} {_when(m.sent_at or m.received_at)}  {m.from_addr}  {m.subject}")
+        if m.rule_hits:
+            lines.append(f"     rules: {', '.join(m.rule_hits)}")
         lines += [f"     {row}" for row in m.body_text.splitlines()[:40]] + [""]
     lines += ["Outgoing mail:"]
     lines += [f"  {o.message_id} to {o.rcpt_to}: {o.state} (attempts {o.attempts})"
@@ -109,3 +112,11 @@ def outbox_table(entries: Sequence[OutboxEntry]) -> str:
                  [[e.id, e.state, e.rcpt_to, e.attempts,
                    _when(e.next_attempt_at) if e.state == "pending" else "", e.last_error]
                   for e in entries])
+
+
+def faq_stats_table(stats: Sequence[FaqStat]) -> str:
+    """One line per suggested article."""
+    if not stats:
+        return "no FAQ suggestion yet"
+    return table(["article", "suggested on", "of which resolved"],
+                 [[s.article_id, s.suggested, s.resolved] for s in stats])

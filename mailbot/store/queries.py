@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.store.models import (
     AccessLog,
+    FaqSuggestion,
     Incident,
     IncidentTicket,
     Message,
@@ -110,3 +111,42 @@ def list_outbox(engine: Engine, state: str | None = None, limit: int = 200
         if state:
             query = query.where(OutboxEntry.state == state)
         return list(session.exec(query))
+
+
+AUTOMATIC_KINDS = ("auto_reply",)
+RESOLVED = ("résolu", "fermé")
+
+
+def question_and_answer(view: TicketView) -> tuple[str, str]:
+    """The requester's first words and the support team's last answer on a ticket.
+
+    Automatic mail (acknowledgements, rule auto-replies) is not an answer.
+    """
+    incoming = [m for m in view.messages if m.direction == "in" and m.outcome in
+                ("new_ticket", "appended")]
+    answers = [m for m in view.messages if m.direction == "out"
+               and m.kind not in AUTOMATIC_KINDS]
+    return (incoming[0].body_text if incoming else "",
+            answers[-1].body_text if answers else "")
+
+
+@dataclass
+class FaqStat:
+    """How one article fared."""
+
+    article_id: str
+    suggested: int
+    resolved: int
+
+
+def faq_stats(engine: Engine) -> list[FaqStat]:
+    """Per article: tickets it was suggested on, and how many of those are resolved."""
+    query = (select(FaqSuggestion.article_id,
+                    func.count(col(FaqSuggestion.ticket_id).distinct()),
+                    func.count(col(Ticket.id).distinct()).filter(
+                        col(Ticket.status).in_(RESOLVED)))
+             .join(Ticket, col(Ticket.id) == FaqSuggestion.ticket_id)
+             .group_by(col(FaqSuggestion.article_id))
+             .order_by(func.count(col(FaqSuggestion.ticket_id).distinct()).desc()))
+    with Session(engine) as session:
+        return [FaqStat(a, s, r) for a, s, r in session.exec(query)]
