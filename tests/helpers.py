@@ -53,3 +53,15 @@ def as_message(raw: bytes) -> EmailMessage:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     return message
+
+
+def write_config(service: Service) -> Path:
+    """A TOML config for the CLI pointing at *service*'s database, keys and rules."""
+    path = service.config.source.maildir.path.parent / "mailbot.toml"
+    cfg = service.config
+    lines = [f'[database]\nurl = "{cfg.database.url}"',
+             f'[privacy]\nkeys_file = "{cfg.privacy.keys_file}"']
+    if cfg.rules.dir is not None:
+        lines.append(f'[rules]\ndir = "{cfg.rules.dir}"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -15,13 +15,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import Session
 from typer.testing import CliRunner
 
-from mailbot import acks, intake, poller
+from mailbot import acks, poller
 from mailbot.cli import app
-from mailbot.intake import Stage
-from mailbot.intake import process as real_process
 from mailbot.model import RawMail
 from mailbot.poller import replay_quarantined
 from mailbot.service import Service
@@ -36,8 +33,21 @@ from mailbot.store.models import (
     TicketStatus,
 )
 from tests import reportmail
-from tests.helpers import as_message, deliver, incoming, local_config, outbox, rows, tickets
+from tests.helpers import (
+    as_message,
+    deliver,
+    incoming,
+    local_config,
+    outbox,
+    rows,
+    tickets,
+    write_config,
+)
 from tests.mails import make_mail
+from tests.test_robustness import (  # noqa: F401  the same scenarios, collected here on PostgreSQL
+    test_concurrent_poll_storing_the_same_message_first_is_not_a_quarantine,
+    test_two_flushes_at_once_send_each_message_once,
+)
 
 
 @pytest.fixture
@@ -51,15 +61,6 @@ def service(tmp_path: Path, postgres_url: str) -> Iterator[Service]:
         yield service
     finally:
         service.engine.dispose()  # before postgres_url drops the database
-
-
-def write_config(service: Service) -> Path:
-    """A TOML config for the CLI pointing at the same database and keys."""
-    path = service.config.source.maildir.path.parent / "mailbot.toml"
-    cfg = service.config
-    path.write_text(f'[database]\nurl = "{cfg.database.url}"\n'
-                    f'[privacy]\nkeys_file = "{cfg.privacy.keys_file}"\n', encoding="utf-8")
-    return path
 
 
 def test_french_mail_opens_a_ticket_and_the_acknowledgement_is_sent(service, inbox):
@@ -125,25 +126,6 @@ def test_auto_reply_is_ignored(service, inbox):
     [message] = incoming(service)
     assert message.outcome_reason.startswith("auto_reply:")
     assert tickets(service) == [] and outbox(service) == []
-
-
-def test_concurrent_poll_storing_the_same_message_first_is_not_a_quarantine(
-        service, monkeypatch):
-    mail = RawMail(raw=make_mail(), origin="maildir:x", source_key="1")
-
-    def race(session, raw_mail, ctx, stage):
-        with Session(service.engine) as other:  # the other poller wins the race
-            real_process(other, raw_mail, ctx, Stage())
-            other.commit()
-        with monkeypatch.context() as stale:
-            stale.setattr(intake, "_stored_with_same_identity", lambda *args: [])
-            return real_process(session, raw_mail, ctx, stage)
-
-    monkeypatch.setattr(poller, "process", race)
-    result = poller._process_or_quarantine(service.engine, mail, service.context)
-    assert result.outcome is None and "concurrent" in result.reason
-    assert [m.outcome for m in incoming(service)] == ["new_ticket"]
-    assert len(tickets(service)) == 1 and len(outbox(service)) == 1
 
 
 def test_mail_without_sender_is_quarantined_and_replay_keeps_it_until_fixed(service, inbox):
@@ -259,28 +241,6 @@ def test_two_pollers_opening_the_same_incident_at_once_quarantine_nothing(servic
     assert results["b"].outcome == Outcome.NEW_TICKET
     [view] = queries.list_incidents(service.engine)
     assert (view.tickets, view.schools) == (2, 2)
-
-
-def test_two_flushes_at_once_send_each_message_once(service, inbox):
-    for i in range(20):
-        deliver(inbox, make_mail(message_id=f"<m{i}@x.example>"), f"{i:02d}")
-    service.poll()
-    barrier = threading.Barrier(2)
-    reports = []
-
-    def flush():
-        barrier.wait()
-        reports.append(service.flush())
-
-    threads = [threading.Thread(target=flush) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert len(reports) == 2 and sum(r.sent for r in reports) == 20
-    assert len(list((service.config.sender.maildir.path / "new").iterdir())) == 20
-    assert {e.state for e in outbox(service)} == {OutboxState.SENT}
-    assert {e.attempts for e in outbox(service)} == {1}
 
 
 def test_ticket_view_and_list_tickets(service, inbox):

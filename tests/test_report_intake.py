@@ -14,7 +14,7 @@ from mailbot.cli import app
 from mailbot.service import Service
 from mailbot.store.models import AccessLog, Incident, IncidentTicket, Report
 from tests import reportmail
-from tests.helpers import as_message, deliver, incoming, outbox, rows, tickets
+from tests.helpers import as_message, deliver, incoming, outbox, rows, tickets, write_config
 from tests.mails import make_mail
 
 
@@ -144,14 +144,6 @@ def test_reports_sharing_a_signature_form_one_incident(service, inbox):
     assert signature in listing.output
     row = next(line for line in listing.output.splitlines() if line.startswith(signature))
     assert row.split()[3:5] == ["3", "2"]  # tickets, schools
-
-
-def write_config(service: Service):
-    path = service.config.source.maildir.path.parent / "mailbot.toml"
-    cfg = service.config
-    path.write_text(f'[database]\nurl = "{cfg.database.url}"\n'
-                    f'[privacy]\nkeys_file = "{cfg.privacy.keys_file}"\n', encoding="utf-8")
-    return path
 
 
 def test_tickets_show_gives_the_diagnosis_in_french_and_logs_the_access(service, inbox):

@@ -13,7 +13,16 @@ from mailbot.rules import default_rules_dir
 from mailbot.service import Service
 from mailbot.store.models import FaqSuggestion, Message, TicketEvent
 from tests import reportmail
-from tests.helpers import as_message, deliver, incoming, local_config, outbox, rows, tickets
+from tests.helpers import (
+    as_message,
+    deliver,
+    incoming,
+    local_config,
+    outbox,
+    rows,
+    tickets,
+    write_config,
+)
 from tests.mails import make_mail
 
 
@@ -62,7 +71,7 @@ def test_sync_report_gets_faq_suggestions_in_the_ack_and_they_are_recorded(servi
     assert suggested and all(s.ticket_id == ticket.id for s in rows(service, FaqSuggestion))
     assert "synchronisation-bloquee" in suggested
     assert "En attendant, ces articles" in ack_text(service)
-    stats = CliRunner().invoke(app, ["faq", "stats", "--config", str(config_file(service))])
+    stats = CliRunner().invoke(app, ["faq", "stats", "--config", str(write_config(service))])
     assert "synchronisation-bloquee" in stats.output
 
 
@@ -72,16 +81,6 @@ def test_off_topic_mail_gets_no_suggestion(service, inbox):
     service.poll()
     assert rows(service, FaqSuggestion) == []
     assert "En attendant, ces articles" not in ack_text(service)
-
-
-def config_file(service: Service):
-    path = service.config.source.maildir.path.parent / "mailbot.toml"
-    cfg = service.config
-    path.write_text(f'[database]\nurl = "{cfg.database.url}"\n'
-                    f'[privacy]\nkeys_file = "{cfg.privacy.keys_file}"\n'
-                    f'[rules]\ndir = "{cfg.rules.dir or default_rules_dir()}"\n',
-                    encoding="utf-8")
-    return path
 
 
 def own_rules_service(tmp_path) -> Service:
@@ -130,7 +129,7 @@ def test_a_broken_rule_file_at_start_is_a_clear_configuration_error(tmp_path):
     (service.config.rules.dir / "99-casse.toml").write_text(
         "[[rule]]\nname = \"casse\"\ndescription = \"x\"\nwhen.words = [\"a\"]\n"
         "then.priorite = \"urgente\"\n", encoding="utf-8")
-    path = config_file(service)
+    path = write_config(service)
     result = CliRunner().invoke(app, ["tickets", "list", "--config", str(path)])
     assert result.exit_code == 2
     assert "99-casse.toml:5" in result.output and "priorite" in result.output
@@ -155,7 +154,7 @@ def test_faq_draft_from_a_ticket_answer(service, inbox):
     deliver(inbox, make_mail("Comment exporter le carnet en PDF ?", Subject="Export PDF"), "1")
     service.poll()
     [ticket] = tickets(service)
-    path = config_file(service)
+    path = write_config(service)
     kb = service.config.source.maildir.path.parent / "kb"
     kb.mkdir()
     result = CliRunner().invoke(app, ["faq", "draft", ticket.ref, "--kb", str(kb),
