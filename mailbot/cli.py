@@ -60,6 +60,12 @@ def _config(path: Path | None) -> Config:
     return config
 
 
+def _engine(config: Config):  # -> Engine; read-only commands need no rules, FAQ or keys
+    from mailbot.store.db import make_engine
+
+    return make_engine(config.database.url)
+
+
 def _service(config: Config):  # -> Service; imported lazily to keep `--help` fast
     from mailbot.faq import FaqError
     from mailbot.rules import RuleError
@@ -138,7 +144,7 @@ def inspect_cmd(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False
 def tickets_list(status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
                  config: ConfigOption = None) -> None:
     """Tickets, most recently updated first."""
-    engine = _service(_config(config)).engine
+    engine = _engine(_config(config))
     typer.echo(views.tickets_table(queries.list_tickets(engine, status)))
 
 
@@ -148,7 +154,7 @@ def tickets_show(ref: str, actor: Annotated[str | None, typer.Option(
                      "system user); written to the access log.")] = None,
                  config: ConfigOption = None) -> None:
     """One ticket with its diagnosis, messages, status history and outgoing mail."""
-    engine = _service(_config(config)).engine
+    engine = _engine(_config(config))
     view = queries.ticket_view(engine, ref)
     if view is None:
         typer.echo(f"no ticket {ref}", err=True)
@@ -161,7 +167,7 @@ def tickets_show(ref: str, actor: Annotated[str | None, typer.Option(
 @incidents_app.command("list")
 def incidents_list(config: ConfigOption = None) -> None:
     """Incidents (reports sharing app version + main error code), most recent first."""
-    engine = _service(_config(config)).engine
+    engine = _engine(_config(config))
     typer.echo(views.incidents_table(queries.list_incidents(engine)))
 
 
@@ -170,14 +176,14 @@ def messages_list(outcome: Annotated[str | None, typer.Option(
                       help="new_ticket, appended, ignored or quarantined.")] = None,
                   config: ConfigOption = None) -> None:
     """Incoming messages with what became of them and why."""
-    engine = _service(_config(config)).engine
+    engine = _engine(_config(config))
     typer.echo(views.messages_table(queries.list_messages(engine, outcome)))
 
 
 @quarantine_app.command("list")
 def quarantine_list(config: ConfigOption = None) -> None:
     """Quarantined messages with the stage and error that stopped them."""
-    engine = _service(_config(config)).engine
+    engine = _engine(_config(config))
     typer.echo(views.messages_table(queries.list_messages(engine, "quarantined")))
 
 
@@ -206,7 +212,7 @@ def outbox_list(state: Annotated[str | None, typer.Option(
                     help="pending, sending, sent or failed.")] = None,
                 config: ConfigOption = None) -> None:
     """Outgoing mail with its delivery state and last error."""
-    engine = _service(_config(config)).engine
+    engine = _engine(_config(config))
     typer.echo(views.outbox_table(queries.list_outbox(engine, state)))
 
 
@@ -219,7 +225,7 @@ def outbox_retry(entry_ids: Annotated[list[int] | None, typer.Argument(
 
     from mailbot import outbox
 
-    with Session(_service(_config(config)).engine) as session:
+    with Session(_engine(_config(config))) as session:
         count = outbox.requeue_failed(session, entry_ids or None)
     typer.echo(f"{count} message(s) queued again")
 
@@ -232,7 +238,7 @@ def faq_draft(ref: str, kb: Annotated[Path | None, typer.Option(
     from mailbot.faq import default_faq_dir, draft_article
 
     cfg = _config(config)
-    engine = _service(cfg).engine
+    engine = _engine(cfg)
     view = queries.ticket_view(engine, ref)
     if view is None:
         typer.echo(f"no ticket {ref}", err=True)
@@ -249,5 +255,5 @@ def faq_draft(ref: str, kb: Annotated[Path | None, typer.Option(
 @faq_app.command("stats")
 def faq_stats(config: ConfigOption = None) -> None:
     """Which articles are suggested most, and how often their tickets got resolved."""
-    engine = _service(_config(config)).engine
+    engine = _engine(_config(config))
     typer.echo(views.faq_stats_table(queries.faq_stats(engine)))
