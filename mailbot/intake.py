@@ -14,6 +14,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 
+from jinja2 import TemplateError
 from sqlmodel import Session, select
 
 from mailbot import acks, bounces, outbox, report_intake, reports, tickets, triage
@@ -118,14 +119,14 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
     decision = triage.decide(ctx.rules, parsed, verdict.kind.value, language, report)
     if decision is not None and decision.ignore_reason:
         return _record(session, mail, parsed, ctx, ticket, Outcome.IGNORED,
-                       f"rule {', '.join(triage.rule_names(decision))}: "
-                       f"{decision.ignore_reason}", verdict, report, decision)
+                       f"rule {decision.stopped_by}: {decision.ignore_reason}", verdict,
+                       report, decision)
     stage.name = "act"
     if not parsed.from_addr or "@" not in parsed.from_addr:
         raise QuarantineMail("no usable sender address in From")
     if ticket is not None:
         ticket.updated_at = utcnow()
-        triage.apply_decision(session, ticket, decision)
+        triage.apply_decision(session, ticket, decision, new_ticket=False)
         return _record(session, mail, parsed, ctx, ticket, Outcome.APPENDED, thread_note,
                        verdict, report, decision)
     ticket = tickets.open_ticket(session, parsed, language)
@@ -149,9 +150,18 @@ def _acknowledge(session: Session, ticket: Ticket, parsed: ParsedMail, ctx: Inta
     suggestions = triage.faq_suggestions(session, ticket, parsed, decision, ctx.faq, report,
                                          ctx.faq_base_url)
     for template in dict.fromkeys(decision.auto_replies if decision else ()) or ("ack",):
-        acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer, ctx.identity_config,
-                                   is_report=report is not None, template=template,
-                                   suggestions=suggestions)
+        try:  # rendering comes before anything is added to the session
+            acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer,
+                                       ctx.identity_config, is_report=report is not None,
+                                       template=template, suggestions=suggestions)
+        except TemplateError as exc:  # a rule's template is broken: the requester still
+            if template == "ack":      # gets the standard acknowledgement
+                raise
+            log.error("auto-reply template %r failed (%s): sending the acknowledgement",
+                      template, exc)
+            acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer,
+                                       ctx.identity_config, is_report=report is not None,
+                                       suggestions=suggestions)
 
 
 def _ignore_machine_mail(session: Session, mail: RawMail, parsed: ParsedMail,

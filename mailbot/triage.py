@@ -58,17 +58,27 @@ def rule_names(decision: Decision | None) -> list[str]:
     return [hit.rule for hit in decision.matched] if decision else []
 
 
-def apply_decision(session: Session, ticket: Ticket, decision: Decision | None) -> None:
-    """Priority, team, tags and status from the rules onto *ticket* (not committed)."""
+PRIORITY_ORDER = ("normale", "importante", "urgente")
+
+
+def apply_decision(session: Session, ticket: Ticket, decision: Decision | None,
+                   new_ticket: bool = True) -> None:
+    """Priority, team, tags and status from the rules onto *ticket* (not committed).
+
+    On a later message of an existing ticket, rules may add tags and raise the
+    priority, nothing more: the team and the status belong to the staff once
+    the ticket exists, and a reply's subject words (« Re: Export ») must not
+    move it again.
+    """
     if decision is None:
         return
-    if decision.priority:
+    if decision.priority and (new_ticket or _rank(decision.priority) > _rank(ticket.priority)):
         ticket.priority = decision.priority
-    if decision.team:
+    if decision.team and new_ticket:
         ticket.category = TEAM_LABEL.get(decision.team, decision.team)
     if decision.tags:
         ticket.tags = sorted({*ticket.tags, *decision.tags})
-    if decision.status and decision.status != ticket.status:
+    if decision.status and decision.status != ticket.status and new_ticket:
         assert ticket.id is not None
         session.add(TicketEvent(ticket_id=ticket.id, kind="status", old_status=ticket.status,
                                 new_status=decision.status,
@@ -76,6 +86,10 @@ def apply_decision(session: Session, ticket: Ticket, decision: Decision | None) 
         ticket.status = decision.status
     ticket.updated_at = utcnow()
     session.add(ticket)
+
+
+def _rank(priority: str) -> int:
+    return PRIORITY_ORDER.index(priority) if priority in PRIORITY_ORDER else 0
 
 
 def faq_suggestions(session: Session, ticket: Ticket, parsed: ParsedMail,

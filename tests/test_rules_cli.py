@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from mailbot.cli_rules import rules_app
 from mailbot.rules import load_rules
 from mailbot.rules.cond_report import FINDING_CODES
+from mailbot.rules.dryrun import DryRun, dry_run
 from tests.mails import make_mail
 from tests.reportmail import build_report_mail
 
@@ -22,7 +25,9 @@ RULES, TEMPLATES = ROOT / "rules", ROOT / "templates"
 runner = CliRunner()
 ACK_VARIABLES = {"ticket_ref": "ECN-4F7K2Q", "requester_name": "Élodie Martin",
                  "original_subject": "Mot de passe", "received_on": "23 novembre 2026 à 08:12",
-                 "support_name": "Support e-carnet", "is_report": False, "priority": "urgente"}
+                 "support_name": "Support e-carnet", "is_report": False, "priority": "urgente",
+                 "suggestions": [{"title": "Mot de passe oublié", "excerpt": "La procédure.",
+                                  "url": None}]}
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +43,25 @@ def dry(tmp_path: Path, raw: bytes, *args: str) -> dict:
     result = runner.invoke(rules_app, ["test", str(path), "--json", "--rules", str(RULES), *args])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
+
+
+def run(raw: bytes, at: dt.datetime | None = None) -> DryRun:
+    """The dry run behind ``rules test``, through the Python API (default config)."""
+    from mailbot.config import load_config
+    from mailbot.intake import own_identity
+    from mailbot.privacy import load_keys
+    from mailbot.reports import ReportSettings
+
+    cfg = load_config(None)
+    return dry_run(raw, load_rules(RULES, TEMPLATES), own_identity(cfg.identity),
+                   ReportSettings(**cfg.reports.model_dump()),
+                   load_keys(cfg.privacy.keys_file, create=False),
+                   cfg.identity.default_language, at)
+
+
+def decided(raw: bytes) -> dict:
+    """The merged decision the shipped rules take on *raw*."""
+    return run(raw).decision.summary()
 
 
 def test_check_passes_on_the_shipped_rules():
@@ -83,7 +107,7 @@ def test_dry_run_json_matched_actions_and_trace(tmp_path):
     data = dry(tmp_path, make_mail("Bonjour,\n\nJ'ai oublié mon mot de passe, "
                                    "connexion impossible depuis ce matin.\n\nMerci\n",
                                    Subject="Connexion"))
-    assert data.keys() >= {"matched", "actions", "trace"}
+    assert data.keys() == {"matched", "actions", "trace"}  # exactly these, nothing else
     assert {"rule": "mot-de-passe", "file": "50-mot-de-passe.toml"} in data["matched"]
     assert {"rule": "mot-de-passe", "file": "50-mot-de-passe.toml", "action": "auto_reply",
             "value": "mot_de_passe"} in data["actions"]
@@ -94,21 +118,21 @@ def test_dry_run_json_matched_actions_and_trace(tmp_path):
     assert "« mot de passe »" in by_rule["mot-de-passe"]["detail"]
     assert by_rule["export-pdf"] == {
         "rule": "export-pdf", "file": "60-export-pdf.toml", "outcome": "no match",
-        "detail": "words: none of « export* », « pdf », « imprim* » in the subject or the text"}
-    assert data["decision"]["auto_replies"] == ["mot_de_passe"]
-    assert data["decision"]["priority"] is None
+        "detail": "words: none of « export* », « pdf », « imprimer le carnet », "
+                  "« imprimer le livret » (+10) in the subject or the text"}
+    assert not (Path.cwd() / "mailbot.keys").exists()
 
 
 def test_dry_run_english_password_mail(tmp_path):
-    data = dry(tmp_path, make_mail("Hello,\n\nI forgot my password and cannot log in to the "
-                                   "app. Could you help me?\n\nThanks\n", Subject="Password"))
-    assert data["message"]["language"] == "en"
-    assert data["decision"]["auto_replies"] == ["mot_de_passe"]
+    result = run(make_mail("Hello,\n\nI forgot my password and cannot log in to the "
+                           "app. Could you help me?\n\nThanks\n", Subject="Password"))
+    assert result.facts.language == "en"
+    assert result.decision.auto_replies == ["mot_de_passe"]
 
 
 def test_dry_run_on_a_report(tmp_path):
     data = dry(tmp_path, build_report_mail(app_version="2.2.4", storage_full=True))
-    decision = data["decision"]
+    decision = decided(build_report_mail(app_version="2.2.4", storage_full=True))
     assert decision["tags"][:3] == ["synchronisation", "stockage", "version-obsolete"]
     assert decision["priority"] == "urgente" and decision["team"] == "technique"
     assert decision["auto_replies"] == []  # no password auto-reply for a report
@@ -119,32 +143,80 @@ def test_dry_run_on_a_report(tmp_path):
 def test_urgent_words_only_in_new_text_and_not_when_denied(tmp_path):
     quoted = make_mail("Merci, c'est réglé.\n\nLe lun. 23 nov. 2026 à 08:12, Support a écrit :\n"
                        "> C'est urgent, tout est bloqué !\n", Subject="Re: question")
-    assert dry(tmp_path, quoted)["decision"]["priority"] is None
+    assert decided(quoted)["priority"] is None
     calm = make_mail("Bonjour,\n\nPetite question sur l'export, ce n'est pas urgent.\n",
                      Subject="Question")
-    assert dry(tmp_path, calm)["decision"]["priority"] is None
+    assert decided(calm)["priority"] is None
     urgent = make_mail("Bonjour,\n\nL'inspection demain et plus rien ne marche !\n",
                        Subject="Aide")
-    assert dry(tmp_path, urgent)["decision"]["priority"] == "urgente"
+    assert decided(urgent)["priority"] == "urgente"
 
 
 def test_pedagogy_goes_to_the_pedagogical_team_unless_technical(tmp_path):
     question = make_mail("Bonjour,\n\nComment évaluer les compétences du socle commun dans "
                          "le livret ?\n", Subject="Évaluations")
-    assert dry(tmp_path, question)["decision"]["team"] == "pedagogique"
+    assert decided(question)["team"] == "pedagogique"
     export = make_mail("Bonjour,\n\nL'export PDF du livret ne fonctionne pas.\n",
                        Subject="Livret")
-    assert dry(tmp_path, export)["decision"]["team"] == "technique"
+    assert decided(export)["team"] == "technique"
 
 
-def test_newsletters_ignored_only_from_lists(tmp_path):
-    letter = make_mail("Lettre d'information de novembre.\nPour vous désabonner : "
-                       "désabonnement en un clic.\n", Subject="Newsletter",
-                       List_Id="<news.ecarnet.example>", List_Unsubscribe="<mailto:u@x.example>")
-    assert dry(tmp_path, letter)["decision"]["ignore_reason"].startswith("lettre d'information")
+@pytest.mark.parametrize(("text", "rule"), [
+    ("Bonjour,\n\nOù trouve-t-on l'identifiant d'un élève dans la fiche ?\n", "mot-de-passe"),
+    ("Bonjour,\n\nmon imprimante n'imprime plus\n", "export-pdf"),
+    ("Bonjour,\n\nle bulletin météo annonce de la pluie\n", "question-pedagogique"),
+])
+def test_ordinary_mails_do_not_fire_theme_rules(text, rule):
+    result = run(make_mail(text, Subject="Question"))
+    assert rule not in [h.rule for h in result.decision.matched]
+    assert result.decision.auto_replies == []
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("Bonjour,\n\nIdentifiant incorrect à chaque essai.\n", "mot-de-passe"),
+    ("Bonjour,\n\nJe n'arrive pas à imprimer le carnet de Léo.\n", "export-pdf"),
+    ("Bonjour,\n\nL'impression du portfolio coupe les photos.\n", "export-pdf"),
+    ("Bonjour,\n\nComment préparer les bulletins scolaires ?\n", "question-pedagogique"),
+])
+def test_theme_phrases_still_fire(text, rule):
+    assert rule in [h.rule for h in run(make_mail(text, Subject="Question")).decision.matched]
+
+
+NEWSLETTER = make_mail("Lettre d'information de novembre.\nPour vous désabonner : "
+                       "désabonnement en un clic. Mot de passe, export PDF, urgent !\n",
+                       Subject="Newsletter", List_Id="<news.ecarnet.example>",
+                       List_Unsubscribe="<mailto:u@x.example>")
+
+
+def test_machine_mail_is_not_evaluated_as_in_production(tmp_path):
+    data = dry(tmp_path, NEWSLETTER)
+    assert data["matched"] == [] and data["actions"] == []
+    assert [t["rule"] for t in data["trace"]] == [r.name for r in load_rules(RULES).rules]
+    assert {(t["outcome"], t["detail"]) for t in data["trace"]} == {
+        ("not evaluated", "machine mail (kind list)")}
+    path = tmp_path / "m.eml"
+    text = runner.invoke(rules_app, ["test", str(path), "--rules", str(RULES)]).output
+    assert "not evaluated: machine mail (kind list)" in text and "matched: no rule" in text
     person = make_mail("Bonjour,\n\nComment faire le désabonnement des notifications ?\n",
                        Subject="Désabonnement")
-    assert dry(tmp_path, person)["decision"]["ignore_reason"] is None
+    assert decided(person)["ignore_reason"] is None
+
+
+def test_no_shipped_rule_targets_machine_mail():
+    """Only normal mail reaches the rules: a rule on another kind could never fire."""
+    def kinds(table: object) -> list[str]:
+        if isinstance(table, dict):
+            own = table.get("kind", [])
+            return ([own] if isinstance(own, str) else list(own)) + [
+                k for value in table.values() for k in kinds(value)]
+        if isinstance(table, list):
+            return [k for value in table for k in kinds(value)]
+        return []
+
+    for path in RULES.glob("*.toml"):
+        for raw in tomllib.loads(path.read_text(encoding="utf-8")).get("rule", []):
+            assert set(kinds(raw.get("when"))) <= {"normal"}, (path.name, raw["name"])
+    assert not (RULES / "10-ignorer.toml").exists()
 
 
 def test_dry_run_time_from_date_header_or_at(tmp_path):
@@ -152,7 +224,8 @@ def test_dry_run_time_from_date_header_or_at(tmp_path):
     assert "hors-horaires" in [m["rule"] for m in dry(tmp_path, saturday)["matched"]]
     at_noon = dry(tmp_path, saturday, "--at", "2026-11-23T11:00:00+00:00")
     assert "hors-horaires" not in [m["rule"] for m in at_noon["matched"]]
-    assert at_noon["message"]["received_at"] == "2026-11-23T11:00:00+00:00"
+    at = dt.datetime(2026, 11, 23, 11, tzinfo=dt.UTC)
+    assert run(saturday, at).facts.received_at == at
 
 
 def test_dry_run_text_summary_and_garbage(tmp_path):

@@ -185,3 +185,77 @@ def test_any_toml_value_for_any_condition_loads_or_is_a_rule_error(tmp_path, key
             load_rules(folder)
         except RuleError as exc:
             assert all(e.line > 0 and e.key.startswith("r.when") for e in exc.errors), exc
+
+
+DEEP = "x = " + "[" * 1200 + "]" * 1200 + "\n"
+
+
+def test_nesting_too_deep_for_tomllib_is_an_error_of_that_file(tmp_path):
+    write(tmp_path, "10.toml", GOOD)
+    write(tmp_path, "20-profond.toml", "# commentaire\n" + DEEP)
+    [(file, line, key, message)] = errors_of(tmp_path)
+    assert (file, line, key) == ("20-profond.toml", 2, "toml") and "nested too deeply" in message
+
+
+def test_watcher_survives_any_exception_while_reloading(tmp_path, monkeypatch):
+    write(tmp_path, "10.toml", GOOD)
+    reported: list[RuleError] = []
+    watcher = RuleWatcher(tmp_path, on_error=reported.append)
+    before = watcher.current()
+    write(tmp_path, "20-profond.toml", DEEP)  # handled by the loader itself
+    assert watcher.current() is before and watcher.current() is before
+    [error] = reported
+    assert "20-profond.toml:1: toml: " in str(error)
+
+    def explode(*args: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr("mailbot.rules.watcher.load_rules", explode)
+    write(tmp_path, "20-profond.toml", GOOD.replace("urgence", "autre"), bump=1)
+    assert watcher.current() is before and watcher.current() is before
+    assert len(reported) == 2  # once per change, not once per message
+    [line] = reported[1].errors
+    assert (line.file, line.line, line.key) == (str(tmp_path), 0, "file")
+    assert "ValueError: boom" in line.message and watcher.last_error is reported[1]
+
+
+def test_toml_error_at_end_of_file_names_the_last_line(tmp_path):
+    write(tmp_path, "10.toml", GOOD + '\n[[rule]]\nname = "r2"\ntags = [\n  "a",\n  "b"\n')
+    [(file, line, key, message)] = errors_of(tmp_path)
+    last = len((tmp_path / "10.toml").read_text().splitlines())
+    assert (file, line, key) == ("10.toml", last, "toml") and line > 0
+    assert "end of document" not in message and message
+
+
+def test_list_value_messages_are_grammatical(tmp_path):
+    write(tmp_path, "10.toml", rule("when.sender = 1"))
+    [(_, _, key, message)] = errors_of(tmp_path)
+    assert (key, message) == ("r.when.sender",
+                              "expected an address or a list of addresses, got 1")
+    write(tmp_path, "10.toml", rule("when.words = 1"))
+    assert errors_of(tmp_path)[0][3].startswith(
+        "expected a word or phrase or a list of words or phrases")
+    write(tmp_path, "10.toml", rule("when.error_code = 1"))
+    assert errors_of(tmp_path)[0][3].startswith("expected an error code or a list of error codes")
+
+
+@pytest.mark.parametrize(("files", "problem"), [
+    ({"fr.txt": "Bonjour {{ prenom }}"}, "'prenom' is undefined"),
+    ({"fr.subject": "[#{{ ticket }}]"}, "'ticket' is undefined"),
+    ({"en.subject": "{{ ticket_ref }}", "en.txt": "Hello {{ first_name }}"},
+     "'first_name' is undefined"),
+    ({"fr.txt": "{% if %}"}, "TemplateSyntaxError"),
+])
+def test_auto_reply_templates_are_rendered_at_load(tmp_path, files, problem):
+    write(tmp_path / "rules", "10.toml", rule('when.words = "x"', 'then.auto_reply = "aide"'))
+    good = ("[#{{ ticket_ref }}] {{ original_subject }} {{ priority }}",
+            "{{ requester_name }} {{ received_on }} {{ support_name }} {{ is_report }}"
+            "{% for s in suggestions %}{{ s.title }} {{ s.excerpt }} {{ s.url }}{% endfor %}")
+    for part, text in zip(("fr.subject", "fr.txt"), good, strict=True):
+        write(tmp_path / "templates", f"aide.{part}.j2", text)
+    assert len(load_rules(tmp_path / "rules", tmp_path / "templates")) == 1  # every variable
+    for part, text in files.items():
+        write(tmp_path / "templates", f"aide.{part}.j2", text)
+    [(file, line, key, message)] = errors_of(tmp_path / "rules", tmp_path / "templates")
+    assert (file, line, key) == ("10.toml", 5, "r.then.auto_reply")
+    assert "template 'aide'" in message and problem in message

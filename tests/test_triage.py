@@ -173,3 +173,39 @@ def test_faq_draft_from_a_ticket_answer(service, inbox):
     [draft] = (kb / "drafts").glob("*.md")
     text = draft.read_text(encoding="utf-8")
     assert "Exporter en PDF" in text and "draft" in text
+
+
+def test_a_broken_auto_reply_template_falls_back_to_the_acknowledgement(tmp_path, caplog):
+    service = own_rules_service(tmp_path)
+    templates = tmp_path / "templates"
+    shutil.copytree(service.context.renderer.templates_dir, templates)
+    (templates / "mot_de_passe.fr.txt.j2").write_text("Bonjour {{ prenom }}", encoding="utf-8")
+    service.context.renderer.__init__(templates)  # the file broke after the rules loaded
+    deliver(service.config.source.maildir.path,
+            make_mail("J'ai oublié mon mot de passe.", Subject="Connexion"), "1")
+    with caplog.at_level(logging.ERROR):
+        assert service.poll().counts == {"new_ticket": 1}
+    assert len(tickets(service)) == 1
+    assert "Demande reçue" in as_message(outbox(service)[0].raw)["Subject"]
+    assert "mot_de_passe" in caplog.text
+
+
+def test_a_reply_does_not_move_the_ticket_to_another_team(service, inbox):
+    deliver(inbox, make_mail("Comment évaluer les compétences dans le livret ?",
+                             Subject="Évaluation"), "1")
+    service.poll()
+    [ticket] = tickets(service)
+    assert ticket.category == "pédagogique"
+    deliver(inbox, make_mail("Merci ! Et pour l'export en PDF du carnet, c'est tout bloqué.",
+                             message_id="<r9@x.example>", Subject=f"Re: [#{ticket.ref}]"), "2")
+    assert service.poll().counts == {"appended": 1}
+    [ticket] = tickets(service)
+    assert ticket.category == "pédagogique"  # the staff's team stays
+    assert ticket.priority == "urgente"      # but urgency may still rise
+
+
+def test_faq_suggestions_for_topics_without_a_dedicated_rule(service, inbox):
+    deliver(inbox, make_mail("Bonjour, comment ajouter un nouvel élève arrivé en cours "
+                             "d'année dans ma classe ?", Subject="Nouvel élève"), "1")
+    service.poll()
+    assert "ajouter-eleves" in [s.article_id for s in rows(service, FaqSuggestion)]

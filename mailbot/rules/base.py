@@ -44,8 +44,26 @@ def strings(value: Any, what: str = "text", strip: bool = True) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(
             isinstance(v, str) and v.strip() for v in items):
-        raise ValueError(f"expected a {what} or a list of {what}s, got {value!r}")
+        raise ValueError(f"expected {_article(what)} {what} or a list of {_plural(what)}, "
+                         f"got {value!r}")
     return [v.strip() for v in items] if strip else list(items)
+
+
+_PLURALS = {"word or phrase": "words or phrases", "address": "addresses"}
+
+
+def _article(noun: str) -> str:
+    """``an`` before a vowel sound (address, error code), else ``a``."""
+    return "an" if noun[:1].lower() in "aeio" else "a"
+
+
+def _plural(noun: str) -> str:
+    """``addresses``, ``words or phrases``, ``file names``."""
+    if noun in _PLURALS:
+        return _PLURALS[noun]
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def choices(value: Any, allowed: dict[str, str], what: str) -> tuple[str, ...]:

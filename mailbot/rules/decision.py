@@ -29,7 +29,8 @@ class RuleHit(NamedTuple):
 
 
 class TraceLine(NamedTuple):
-    """What one rule did: ``matched``, ``no match``, ``skipped`` or ``disabled``, and why.
+    """What one rule did: ``matched``, ``no match``, ``skipped``, ``disabled`` or
+    ``not evaluated`` (dry run of machine mail), and why.
 
     *detail* names the deciding condition with the value seen
     (``app_version: 2.2.5 does not satisfy <2.2.5``), or for a hit the
@@ -95,11 +96,10 @@ class Decision:
                 "ignore_reason": self.ignore_reason, "stopped_by": self.stopped_by}
 
     def to_json(self) -> dict[str, Any]:
-        """``{"matched", "actions", "trace", "decision"}`` for ``mailbot rules test --json``."""
+        """Exactly ``{"matched", "actions", "trace"}``: ``mailbot rules test --json``."""
         return {"matched": [{"rule": h.rule, "file": h.file} for h in self.matched],
                 "actions": [a.to_json() for a in self.actions],
-                "trace": [t.to_json() for t in self.trace],
-                "decision": self.summary()}
+                "trace": [t.to_json() for t in self.trace]}
 
 
 SCALARS = ("priority", "team", "status", "suggest_faq")

@@ -3,7 +3,9 @@
 The message goes through the same steps as in the service up to the rules:
 parse, classify, read the assistance report (names replaced by pseudonyms),
 choose the language; then the rule set is evaluated and the decision
-returned with its trace.
+returned with its trace. As in the service, only ``normal`` mail reaches the
+rules: machine mail (own, bounce, auto_reply, list) stops after classifying,
+with every rule traced ``not evaluated: machine mail (kind …)``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from mailbot.model import MailKind
 from mailbot.parse import parse_mail
 from mailbot.privacy import Keys
 from mailbot.reports import ReportSettings
-from mailbot.rules.decision import Decision
+from mailbot.rules.decision import Decision, TraceLine
 from mailbot.rules.engine import RuleSet
 from mailbot.rules.facts import MessageFacts, facts_from
 
@@ -34,14 +36,8 @@ class DryRun:
     problem: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"message", "matched", "actions", "trace", "decision"}``."""
-        f = self.facts
-        message = {"from": f.sender or None, "subject": f.subject, "kind": f.kind,
-                   "language": f.language, "report": f.report is not None,
-                   "attachments": len(f.attachments), "received_at": f.received_at.isoformat()}
-        if self.problem:
-            message["problem"] = self.problem
-        return {"message": message, **self.decision.to_json()}
+        """Exactly ``{"matched", "actions", "trace"}`` (message facts: :func:`summary`)."""
+        return self.decision.to_json()
 
 
 def dry_run(raw: bytes, rules: RuleSet, identity: OwnIdentity, settings: ReportSettings,
@@ -68,7 +64,15 @@ def dry_run(raw: bytes, rules: RuleSet, identity: OwnIdentity, settings: ReportS
     when = received_at or parsed.date or dt.datetime.now(dt.UTC)
     facts = facts_from(parsed, kind, acks.choose_language(parsed, default_language),
                        report.to_json() if report else None, when)
+    if kind != MailKind.NORMAL.value:  # the service ignores it before the rules
+        return DryRun(facts, not_evaluated(rules, kind), _descriptions(rules))
     return DryRun(facts, rules.evaluate(facts), _descriptions(rules))
+
+
+def not_evaluated(rules: RuleSet, kind: str) -> Decision:
+    """No rule runs on machine mail: each one traced ``not evaluated``, nothing matched."""
+    why = f"machine mail (kind {kind})"
+    return Decision(trace=[TraceLine(r.name, r.file, "not evaluated", why) for r in rules.rules])
 
 
 def _descriptions(rules: RuleSet) -> dict[str, str]:
@@ -83,6 +87,9 @@ def summary(run: DryRun) -> str:
     if run.problem:
         lines.append(f"problem: {run.problem}")
     lines.append(f"subject: {f.subject}")
+    if f.kind != MailKind.NORMAL.value:
+        lines.append(f"not evaluated: machine mail (kind {f.kind}); only normal mail "
+                     "reaches the rules")
     lines.append("matched:" if d.matched else "matched: no rule")
     lines += [f"  {h.rule} ({h.file}): {run.descriptions.get(h.rule, '')}" for h in d.matched]
     decided = {k: v for k, v in d.summary().items() if v not in (None, [], False)}

@@ -118,7 +118,9 @@ def load_rules(directory: Path, templates_dir: Path | None = None) -> RuleSet:
     """Load and check every rule file of *directory*; raise :class:`RuleError` on any error.
 
     With *templates_dir*, each ``auto_reply`` template must exist there (at
-    least ``NAME.fr.subject.j2`` and ``NAME.fr.txt.j2``: French is the fallback).
+    least ``NAME.fr.subject.j2`` and ``NAME.fr.txt.j2``: French is the fallback)
+    and render, in each language present, with the auto-reply variables only
+    (:func:`template_problem`).
     """
     if not directory.is_dir():
         raise RuleError([ErrorLine(str(directory), 0, "directory", "no such folder")])
@@ -162,8 +164,14 @@ def _load_file(path: Path, templates_dir: Path | None, errors: list[ErrorLine]) 
         return []
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        errors.append(ErrorLine(shown, int(match.group(1)) if match else 0, "toml", message))
+        message = re.sub(r"\s*\((?:at line \d+, column \d+|at end of document)\)", "",
+                         str(exc))
+        line = int(match.group(1)) if match else max(len(text.splitlines()), 1)
+        errors.append(ErrorLine(shown, line, "toml", message))
+        return []
+    except RecursionError:
+        errors.append(ErrorLine(shown, _deepest_line(text), "toml", "arrays or inline tables "
+                                "nested too deeply"))
         return []
     where = Locator(text)
     timezone = DEFAULT_TIMEZONE
@@ -187,6 +195,17 @@ def _load_file(path: Path, templates_dir: Path | None, errors: list[ErrorLine]) 
         if rule is not None:
             rules.append(rule)
     return rules
+
+
+def _deepest_line(text: str) -> int:
+    """1-based line where ``[``/``{`` nesting is deepest (a guess, strings not parsed)."""
+    depth, deepest, line = 0, 0, 1
+    for number, content in enumerate(text.splitlines(), 1):
+        for char in content:
+            depth += (char in "[{") - (char in "]}")
+            if depth > deepest:
+                deepest, line = depth, number
+    return line
 
 
 def _message(err: Any, model: type[BaseModel]) -> str:
@@ -235,17 +254,51 @@ def _compile_rule(index: int, raw: dict[str, Any], ctx: CompileContext, file: st
         failed = True
     template = raw.get("then", {}).get("auto_reply") if isinstance(raw.get("then"), dict) \
         else None
-    if templates_dir is not None and isinstance(template, str) and template_missing(
-            templates_dir, template):
-        report(where.line(index, ("then", "auto_reply")), f"{label}.then.auto_reply",
-               f"template {template!r} not found in {templates_dir} (needs at least "
-               f"{template}.fr.subject.j2 and {template}.fr.txt.j2)")
+    problem = template_problem(templates_dir, template) if templates_dir is not None and \
+        isinstance(template, str) else None
+    if problem is not None:
+        report(where.line(index, ("then", "auto_reply")), f"{label}.then.auto_reply", problem)
         failed = True
     if failed or spec is None or condition is None:
         return None
     actions = tuple((key, getattr(spec.then, key)) for key in raw["then"])
     return Rule(spec.name, spec.description, file, where.line(index), condition, actions,
                 spec.enabled)
+
+
+# Exactly the variables an auto-reply is rendered with (mailbot.intake); a template
+# using any other name fails at load, not when the first mail arrives.
+TEMPLATE_CONTEXT: dict[str, Any] = {
+    "ticket_ref": "ECN-4F7K2Q", "requester_name": "Élodie Martin",
+    "original_subject": "Connexion impossible", "received_on": "23 novembre 2026 à 08:12",
+    "support_name": "Support e-carnet", "is_report": False, "priority": "normale",
+    "suggestions": [{"title": "Article", "excerpt": "Extrait de l'article.",
+                     "url": "https://aide.example/article"}],
+}
+
+
+def template_problem(templates_dir: Path, name: str) -> str | None:
+    """Why auto-reply template *name* cannot be used, or None.
+
+    The French (fallback) subject and text must exist, and every language
+    present (fr, en) must render in the sandbox with strict undefined
+    variables and the context of :data:`TEMPLATE_CONTEXT`.
+    """
+    if template_missing(templates_dir, name):
+        return (f"template {name!r} not found in {templates_dir} (needs at least "
+                f"{name}.fr.subject.j2 and {name}.fr.txt.j2)")
+    from mailbot.render import Renderer  # jinja2: only when templates are checked
+
+    renderer = Renderer(templates_dir)
+    for lang in ("fr", "en"):
+        if lang != "fr" and not any((templates_dir / f"{name}.{lang}.{part}.j2").exists()
+                                    for part in ("subject", "txt", "html")):
+            continue
+        try:
+            renderer.render(name, lang, **TEMPLATE_CONTEXT)
+        except Exception as exc:  # any template error: undefined name, syntax, sandbox
+            return f"template {name!r} ({lang}) does not render: {type(exc).__name__}: {exc}"
+    return None
 
 
 def template_missing(templates_dir: Path, name: str) -> bool:

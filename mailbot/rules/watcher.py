@@ -5,7 +5,8 @@ fingerprint of the folder (the name, size and modification time in
 nanoseconds of each ``*.toml`` file: one ``stat`` per file, a few
 microseconds) with the one of the loaded set, on each call, or at most
 every *min_interval* seconds when one is given. When it differs the folder
-is loaded again. If that fails, the previous set stays active and the
+is loaded again. If that fails (with any exception: an unexpected one is
+wrapped in a :class:`RuleError`), the previous set stays active and the
 :class:`RuleError` goes to *on_error* (or, without one, to the
 ``mailbot.rules`` logger), once per change: the same broken files are not
 reported again on every message.
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mailbot.rules.engine import RuleSet
-from mailbot.rules.errors import RuleError
+from mailbot.rules.errors import ErrorLine, RuleError
 from mailbot.rules.loader import load_rules
 
 log = logging.getLogger("mailbot.rules")
@@ -83,7 +84,10 @@ class RuleWatcher:
     def _reload(self, seen: Fingerprint) -> None:
         try:
             rules = load_rules(self.directory, self.templates_dir)
-        except RuleError as exc:
+        except Exception as caught:  # never let a broken folder reach message processing
+            exc = caught if isinstance(caught, RuleError) else RuleError([ErrorLine(
+                str(self.directory), 0, "file",
+                f"cannot load: {type(caught).__name__}: {caught}")])
             self._seen, self.last_error = seen, exc
             if self.on_error is not None:
                 self.on_error(exc)
