@@ -177,3 +177,55 @@ def test_every_shipped_article_loads_with_the_required_fields(kb):
     assert restricted == {"synchronisation-erreur-sync-504": ">=2.2, <2.2.5",
                           "rapport-assistance": ">=2.2.5"}
     assert {a.id for a in kb.articles} == {a.id for a in articles}
+
+
+# --- teachers' vocabulary and negative evidence (mailbot.faq.lexicon) ---------------
+
+def test_teacher_vocabulary_reaches_the_article_concepts():
+    from mailbot.faq.index import Index
+    from mailbot.faq.lexicon import SYNONYMS
+
+    assert SYNONYMS["enfant"] == ("eleve",)
+    assert "motdepasse" in SYNONYMS["code"]
+    assert "parents" in SYNONYMS["maman"] and "parents" in SYNONYMS["papa"]
+    assert "corbeille" in SYNONYMS["efface"]
+    assert "appareil" in SYNONYMS["ipad"]
+    # set phrases are joined before the glossary applies
+    assert "cahierdereussites" in words("le cahier de réussites de Léo")
+    assert "carnetdesuivi" in words("son carnet de suivi")
+    assert "surpapier" in words("le sortir sur papier")
+    kb = KnowledgeBase.load(default_faq_dir())
+    query = Index(kb.articles).query("sortir le carnet sur papier")
+    assert stem("export") in query.terms
+
+
+def test_teacher_paraphrases_find_their_article():
+    kb = KnowledgeBase.load(default_faq_dir())
+    assert "export-pdf" in ids(kb, "comment imprimer le carnet de suivi d'un enfant ?")
+    assert "mot-de-passe-oublie" in ids(kb, "j'ai oublié mon code pour entrer dans l'appli")
+    assert "media-supprime-corbeille" in ids(
+        kb, "j'ai effacé par mégarde les photos de la sortie, on peut les récupérer ?")
+
+
+def test_other_systems_are_negative_evidence():
+    kb = KnowledgeBase.load(default_faq_dir())
+    for mail in ("Mon ENT est bloqué, je n'arrive plus à lire mes mails académiques",
+                 "Je n'arrive plus à me connecter à Pronote, mon mot de passe est refusé",
+                 "Pouvez-vous m'envoyer un devis pour 3 licences ?",
+                 "Ma messagerie académique est pleine, comment faire de la place ?"):
+        assert kb.suggest(mail) == [], mail
+
+
+def test_foreign_words_lower_confidence_but_keep_strong_matches():
+    from mailbot.faq.index import Index
+
+    kb = KnowledgeBase.load(default_faq_dir())
+    index = Index(kb.articles)
+    assert index.query("mon ENT et Pronote").foreign == 2
+    plain = kb.scored("mot de passe oublié")[0]
+    with_ent = kb.scored("mot de passe oublié, je passe par l'ENT")[0]
+    assert plain.article.id == with_ent.article.id == "mot-de-passe-oublie"
+    assert with_ent.score < plain.score
+    # a precise e-carnet question that merely names the ENT is still answered
+    assert "mot-de-passe-oublie" in ids(
+        kb, "mot de passe oublié pour me connecter à e-carnet avec l'ENT")

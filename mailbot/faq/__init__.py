@@ -10,7 +10,8 @@ Ranking is BM25 (:mod:`mailbot.faq.index`) on French-stemmed, accent-folded
 terms (:mod:`mailbot.faq.text`), title and keywords weighted above the body.
 An article's confidence (0..1) is its score divided by the most the question
 could score (:meth:`Index.reach`), so a question about the canteen whose one
-word « fermée » appears in an article stays low; then two penalties: an
+word « fermée » appears in an article stays low; then penalties: a question
+naming another system or subject (« ENT », « Pronote », « devis », « facture »), an
 article whose ``app_versions`` excludes the asker's version, and an article
 in another language when the base has articles in the asker's language.
 Only suggestions at or above the threshold are returned: no suggestion beats
@@ -27,6 +28,7 @@ import mailbot
 from mailbot.faq.drafts import draft_article
 from mailbot.faq.frontmatter import check_directory
 from mailbot.faq.index import Index
+from mailbot.faq.lexicon import FOREIGN_PENALTY
 from mailbot.faq.model import Article, FaqError, Suggestion
 from mailbot.faq.text import clean_mail, excerpt
 from mailbot.faq.versions import VersionSpec, parse_version
@@ -44,6 +46,9 @@ VERSION_PENALTY = 0.3
 UNKNOWN_VERSION_PENALTY = 0.9
 """Factor for a version-restricted article when the asker's version is unknown:
 it applies to fewer users than a general article on the same subject."""
+MAX_FOREIGN = 2
+"""At most this many words of another system (ENT, Pronote, devis…) lower the confidence,
+each by :data:`mailbot.faq.lexicon.FOREIGN_PENALTY`."""
 LANGUAGE_PENALTY = 0.8
 """Factor for an article in another language than the asker's, when the base has
 articles in the asker's language (otherwise nothing is penalised)."""
@@ -103,6 +108,7 @@ class KnowledgeBase:
         query = self._index.query(cleaned)
         reach = self._index.reach(query)
         raw = self._index.scores(query)
+        foreign = FOREIGN_PENALTY ** min(query.foreign, MAX_FOREIGN)
         result = []
         for article, score in zip(self.articles, raw, strict=True):
             if score <= 0:
@@ -114,6 +120,7 @@ class KnowledgeBase:
                 score *= VERSION_PENALTY
             if article.lang != lang and lang in self._languages:
                 score *= LANGUAGE_PENALTY
+            score *= foreign
             result.append(Suggestion(article, round(min(score / reach, 1.0), 3),
                                      self._excerpts[article.id]))
         result.sort(key=lambda s: (-s.score, s.article.id))

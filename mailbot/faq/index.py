@@ -22,8 +22,10 @@ however often the mail repeats it.
 :meth:`Index.reach` is what a perfect article would score for the question:
 each matched term at full strength, plus :data:`UNKNOWN_WEIGHT` rare words
 for every word no article knows (« cantine », « facture »: a sign the mail is about
-something else). It is capped at :data:`REACH_CAP` so that a long mail is
-not penalised for its greeting, its signature and its story.
+something else; so is every word naming another system, « ENT », « Pronote »,
+« devis »: :data:`mailbot.faq.lexicon.FOREIGN_WORDS`). It is capped at
+:data:`REACH_CAP` so that a long mail is not penalised for its greeting, its
+signature and its story.
 """
 
 from __future__ import annotations
@@ -37,7 +39,13 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from mailbot.faq.lexicon import DOMAIN_WEIGHT, DOMAIN_WORDS, STOP_WORDS, SYNONYMS
+from mailbot.faq.lexicon import (
+    DOMAIN_WEIGHT,
+    DOMAIN_WORDS,
+    FOREIGN_WORDS,
+    STOP_WORDS,
+    SYNONYMS,
+)
 from mailbot.faq.model import Article
 from mailbot.faq.text import content_words, english_stem, stem, words
 
@@ -56,10 +64,12 @@ _ELIDED = ("qu", "c", "d", "j", "l", "m", "n", "s", "t")
 
 @dataclass(frozen=True)
 class Query:
-    """A question as index terms with weights, plus its count of unmatched words."""
+    """A question as index terms with weights, its count of unmatched words, and its
+    count of words naming another system or subject (:data:`FOREIGN_WORDS`)."""
 
     terms: dict[str, float]
     unknown: int
+    foreign: int = 0
 
 
 class Index:
@@ -125,8 +135,12 @@ class Index:
     def query(self, text: str) -> Query:
         """Analyse a question: weighted index terms, and how many words found none."""
         found: dict[str, float] = {}
-        unknown = 0
+        unknown = foreign = 0
         for word in set(words(text)):
+            if word in FOREIGN_WORDS:  # negative evidence: never matched, raises the bar
+                foreign += 1
+                unknown += 1
+                continue
             if word not in SYNONYMS and (len(word) < 2 or word in STOP_WORDS
                                          or (word.isdigit() and len(word) < 3)):
                 continue
@@ -135,7 +149,7 @@ class Index:
             for term, weight in pairs:
                 weight *= DOMAIN_WEIGHT if term in _DOMAIN_TERMS else 1.0
                 found[term] = max(found.get(term, 0.0), weight)
-        return Query(found, unknown)
+        return Query(found, unknown, foreign)
 
     def reach(self, query: Query) -> float:
         """The most any article could score for *query* (see the module docstring)."""

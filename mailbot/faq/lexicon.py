@@ -110,3 +110,80 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "without": ("sans",), "connection": ("connexion",), "trash": ("corbeille",),
     "bin": ("corbeille",), "rights": ("droit",),
 }
+
+# Teachers' own vocabulary -> the concepts the articles are written with (folded, used
+# for queries only). Concept-level, not per question: an « enfant » is an « élève »,
+# a « cahier de réussites » is the carnet, « sortir sur papier » is the PDF export,
+# a « code » may be the password or the family invitation code, « papa »/« maman »
+# are the parents, « effacé » media are in the Corbeille. Set phrases (« cahier de
+# réussites », « sur papier ») are joined in :mod:`mailbot.faq.text` first.
+TEACHER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    # children
+    "enfant": ("eleve",), "enfants": ("eleves",), "gamin": ("eleve",),
+    "gamine": ("eleve",), "petits": ("eleves",), "loulous": ("eleves",),
+    # the carnet (« carnet » itself says nothing: every mail names it)
+    "cahierdereussites": ("carnet",), "carnetdesuivi": ("carnet",), "cahier": ("carnet",),
+    # paper -> PDF export
+    "surpapier": ("imprimer", "export", "pdf"), "papier": ("imprimer", "export", "pdf"),
+    "imprime": ("imprimer", "export"), "imprimer": ("imprimer", "export"),
+    "impression": ("impression", "export"),
+    # code / access -> password (and the family invitation code)
+    "code": ("motdepasse", "code"), "codes": ("motdepasse", "code"),
+    "acces": ("connexion", "acces"), "reconnecter": ("connexion",),
+    "identifier": ("connexion", "identifiant"),
+    # families
+    "famille": ("parents", "famille"), "familles": ("parents", "familles"),
+    "papa": ("parents",), "maman": ("parents",), "pere": ("parents",), "mere": ("parents",),
+    "papas": ("parents",), "mamans": ("parents",),
+    # deleted media -> Corbeille
+    "efface": ("supprime", "corbeille"), "effacee": ("supprime", "corbeille"),
+    "effaces": ("supprime", "corbeille"), "effacees": ("supprime", "corbeille"),
+    "effacer": ("supprimer", "corbeille"), "supprime": ("supprime", "corbeille"),
+    "supprimee": ("supprime", "corbeille"), "supprimees": ("supprime", "corbeille"),
+    "megarde": ("erreur",), "disparues": ("disparu",),
+    # devices
+    "ipad": ("tablette", "appareil"), "ipads": ("tablette", "appareil"),
+    "tel": ("telephone", "appareil"), "portable": ("telephone",),
+    # media and sizes
+    "film": ("video",), "films": ("video",), "filme": ("video",), "grosse": ("lourde",),
+    "gros": ("lourde",), "raccourcir": ("couper", "duree"), "decouper": ("couper",),
+    # speed, crash
+    "lent": ("lente", "lenteur"), "rame": ("lente",), "rament": ("lente",),
+    "ramer": ("lente",), "quitte": ("ferme",), "bloque": ("fige",),
+    # network
+    "reseau": ("reseau", "connexion"), "wifi": ("wifi", "reseau"),
+    # school year
+    "juin": ("fin", "annee"), "college": ("passage", "annee"), "sixieme": ("passage",),
+    # assessment
+    "acquis": ("acquisition", "competence"), "acquise": ("acquisition", "competence"),
+    "valider": ("evaluer", "competence"), "reussites": ("reussite", "competence"),
+    # image rights
+    "refuse": ("refus",), "refusent": ("refus",),
+}
+
+# Words naming another system or a non-support subject (other school software,
+# billing, sales, hardware, school administration, feature requests). Each one in
+# a question lowers the confidence of every article and raises the bar like an
+# unknown word, whether or not an article mentions it: « Mon ENT est bloqué »
+# is about the ENT, even though the password article explains the ENT login.
+FOREIGN_WORDS: frozenset[str] = frozenset(
+    # other school software and mail
+    "ent pronote messagerie messagerieacademique cahierdetexte "
+    "toutatice monlycee beneylu onde siecle eduscol educonnect klassroom "
+    # billing, licences, sales
+    "facture factures facturation licence licences devis abonnement abonnements tarif "
+    "tarifs prix paiement payer rembourser remboursement commande "
+    "demonstration demo webinaire "
+    # hardware and repairs
+    "reparation reparations reparer fissure fissuree chargeur chargeurs tni vpi "
+    "videoprojecteur imprimante imprimantes batterie garantie sav "
+    # school administration
+    "cantine mairie inscription inscriptions absence absences absent appel "
+    "periscolaire "
+    # feature requests
+    "fonctionnalite fonctionnalites fonction prevu evolution suggestion".split()
+)
+FOREIGN_PENALTY = 0.5
+"""Confidence factor per foreign word in the question (at most two count)."""
+
+SYNONYMS.update(TEACHER_SYNONYMS)

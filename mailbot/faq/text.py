@@ -39,6 +39,13 @@ _COMPOUNDS = (
     (re.compile(r"\b(?:mise|mises|mettre|mettez|mis|met|mets) a jours?\b"), "miseajour"),
     (re.compile(r"\bhors[- ]ligne\b"), "horsligne"),
     (re.compile(r"\bdroits? a (?:l )?image\b"), "droitimage"),
+    # teachers' names for the carnet, paper, and other systems (mailbot.faq.lexicon)
+    (re.compile(r"\bcahiers? de (?:reussites?|progres|vie)\b"), "cahierdereussites"),
+    (re.compile(r"\bcarnets? de (?:suivi|reussites?|progres)\b"), "carnetdesuivi"),
+    (re.compile(r"\b(?:sur|en|version|format) papier\b"), "surpapier"),
+    (re.compile(r"\bcahiers? de textes?\b"), "cahierdetexte"),
+    (re.compile(r"\b(?:messageries?|boites? mail|mails?|courriels?) academiques?\b"),
+     "messagerieacademique"),
     (re.compile(r"\b([a-z]+)-(\d{2,})\b"), r"\1\2 \2"),  # SYNC-504 -> sync504 504
 )
 
