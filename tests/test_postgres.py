@@ -8,7 +8,6 @@ session (tests/pgserver.py); ``service`` below overrides conftest's SQLite one, 
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,34 +16,44 @@ import pytest
 from sqlalchemy import event
 from typer.testing import CliRunner
 
-from mailbot import acks, poller
+from mailbot import poller
 from mailbot.cli import app
 from mailbot.model import RawMail
-from mailbot.poller import replay_quarantined
 from mailbot.service import Service
 from mailbot.store import queries
 from mailbot.store.models import (
     Incident,
-    IncidentTicket,
-    OutboxState,
     Outcome,
-    Report,
-    TicketEvent,
     TicketStatus,
 )
 from tests import reportmail
 from tests.helpers import (
-    as_message,
     deliver,
     incoming,
     local_config,
-    outbox,
     rows,
     tickets,
     write_config,
 )
 from tests.mails import make_mail
-from tests.test_robustness import (  # noqa: F401  the same scenarios, collected here on PostgreSQL
+
+# The same scenarios as on SQLite, collected here so that they run on PostgreSQL
+# (this module's ``service`` fixture overrides the SQLite one).
+from tests.test_intake import (  # noqa: F401
+    test_a_failing_stage_rolls_back_and_quarantines,
+    test_machine_mail_never_opens_a_ticket_nor_gets_an_answer,
+    test_mail_without_sender_is_quarantined_and_the_next_one_still_processed,
+    test_new_mail_opens_a_ticket_and_queues_a_french_acknowledgement,
+    test_quarantined_message_can_be_replayed_once_fixed,
+    test_reply_to_the_acknowledgement_lands_on_the_ticket_with_only_the_new_text,
+    test_the_same_mail_twice_is_processed_once,
+)
+from tests.test_report_intake import (  # noqa: F401
+    test_later_replies_on_a_report_ticket_are_cleaned_of_names,
+    test_report_becomes_a_ticket_with_its_diagnosis,
+    test_same_report_sent_twice_is_one_ticket,
+)
+from tests.test_robustness import (  # noqa: F401
     test_concurrent_poll_storing_the_same_message_first_is_not_a_quarantine,
     test_two_flushes_at_once_send_each_message_once,
 )
@@ -63,105 +72,6 @@ def service(tmp_path: Path, postgres_url: str) -> Iterator[Service]:
         service.engine.dispose()  # before postgres_url drops the database
 
 
-def test_french_mail_opens_a_ticket_and_the_acknowledgement_is_sent(service, inbox):
-    deliver(inbox, make_mail(), "1")
-    assert service.poll().counts == {"new_ticket": 1}
-
-    [ticket] = tickets(service)
-    assert ticket.status == TicketStatus.NEW and ticket.language == "fr"
-    assert ticket.requester == "elodie.martin@ecole-jules-ferry.example"
-    assert ticket.requester_name == "Élodie Martin"
-    assert ticket.created_at.utcoffset() == dt.timedelta(0)  # timestamptz, aware UTC
-    [event] = rows(service, TicketEvent)
-    assert (event.old_status, event.new_status) == (None, "nouvelle demande")
-    [message] = incoming(service)
-    assert message.outcome == Outcome.NEW_TICKET and "45 %" in message.body_text
-    assert b"<q1@ecole-jules-ferry.example>" in service.context.sealer.unseal(message.raw)
-
-    [entry] = outbox(service)
-    ack = as_message(entry.raw)
-    assert ack["Subject"].startswith(f"[#{ticket.ref}] Demande reçue")
-    assert ack["In-Reply-To"] == "<q1@ecole-jules-ferry.example>"
-    assert entry.state == OutboxState.PENDING
-
-    assert service.flush().sent == 1
-    [sent] = list((service.config.sender.maildir.path / "new").iterdir())
-    assert sent.read_bytes() == (f"Return-Path: <{entry.mail_from}>\r\n"
-                                 f"Delivered-To: {entry.rcpt_to}\r\n").encode() + entry.raw
-    [entry] = outbox(service)
-    assert entry.state == OutboxState.SENT and entry.attempts == 1
-    assert entry.sent_at is not None and entry.sent_at.utcoffset() == dt.timedelta(0)
-    assert service.flush().sent == 0
-
-
-def test_reply_by_in_reply_to_lands_on_the_ticket(service, inbox):
-    deliver(inbox, make_mail(), "1")
-    service.poll()
-    [ticket], [ack] = tickets(service), outbox(service)
-    reply = make_mail("C'est bon, ça refonctionne.\n\n> Nous avons bien reçu votre message\n",
-                      message_id="<r1@ecole-jules-ferry.example>", Subject="Re: merci",
-                      In_Reply_To=ack.message_id)
-    deliver(inbox, reply, "2")
-    assert service.poll().counts == {"appended": 1}
-    [appended] = [m for m in incoming(service) if m.outcome == Outcome.APPENDED]
-    assert appended.ticket_id == ticket.id
-    assert appended.body_text == "C'est bon, ça refonctionne."
-    assert len(tickets(service)) == 1 and len(outbox(service)) == 1
-
-
-def test_the_same_mail_twice_is_processed_once(service, inbox):
-    deliver(inbox, make_mail(), "1")
-    service.poll()
-    deliver(inbox, make_mail(), "2")
-    assert service.poll().counts == {"already_processed": 1}
-    assert len(tickets(service)) == 1 and len(incoming(service)) == 1
-    assert len(outbox(service)) == 1
-    assert service.poll().counts == {}
-
-
-def test_auto_reply_is_ignored(service, inbox):
-    deliver(inbox, make_mail(Auto_Submitted="auto-replied",
-                             Subject="Réponse automatique : absent"), "1")
-    assert service.poll().counts == {"ignored": 1}
-    [message] = incoming(service)
-    assert message.outcome_reason.startswith("auto_reply:")
-    assert tickets(service) == [] and outbox(service) == []
-
-
-def test_mail_without_sender_is_quarantined_and_replay_keeps_it_until_fixed(service, inbox):
-    deliver(inbox, make_mail(From=None, message_id="<nofrom@x.example>"), "1")
-    deliver(inbox, make_mail(message_id="<ok@x.example>"), "2")
-    assert service.poll().counts == {"quarantined": 1, "new_ticket": 1}
-    quarantined = next(m for m in incoming(service) if m.outcome == "quarantined")
-    assert "no usable sender" in quarantined.outcome_reason
-    assert quarantined.raw_sealed and b"nofrom@x.example" not in quarantined.raw
-    assert b"<nofrom@x.example>" in service.context.sealer.unseal(quarantined.raw)
-
-    with pytest.raises(Exception, match="no usable sender"):  # still no sender: kept
-        replay_quarantined(service.engine, quarantined.id, service.context)
-    assert sorted(m.outcome for m in incoming(service)) == ["new_ticket", "quarantined"]
-    assert len(tickets(service)) == 1
-
-
-def test_quarantined_message_is_replayed_once_fixed(service, inbox, monkeypatch):
-    real = acks.queue_acknowledgement
-    monkeypatch.setattr(acks, "queue_acknowledgement",
-                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk full")))
-    deliver(inbox, make_mail(), "1")
-    assert service.poll().counts == {"quarantined": 1}
-    [row] = incoming(service)
-    assert row.outcome_reason == "acknowledge: RuntimeError: disk full"
-    assert tickets(service) == [] and outbox(service) == []  # the half-made ticket is gone
-
-    monkeypatch.setattr(acks, "queue_acknowledgement", real)
-    result = replay_quarantined(service.engine, row.id, service.context)
-    assert result.outcome == Outcome.NEW_TICKET
-    assert [m.outcome for m in incoming(service)] == ["new_ticket"]
-    assert len(tickets(service)) == 1 and len(outbox(service)) == 1
-    with pytest.raises(LookupError):
-        replay_quarantined(service.engine, row.id, service.context)
-
-
 def report_from(i: int, sender: str, version: str = "2.2.5") -> bytes:
     """Report *i* (own report id and Message-ID) sent by *sender*."""
     raw = reportmail.build_report_mail(app_version=version, report_id_header=False,
@@ -178,24 +88,6 @@ def deliver_incident_reports(inbox: Path) -> None:
             ("anne.petit@ecole-les-tilleuls.example", "2.2.5"),
             ("marc.blanc@ecole-du-port.example", "2.2.4")]):
         deliver(inbox, report_from(i, sender, version), f"{i}")
-
-
-def test_report_becomes_a_ticket_with_its_data_and_an_incident(service, inbox):
-    deliver(inbox, reportmail.build_report_mail(), "1")
-    assert service.poll().counts == {"new_ticket": 1}
-    [ticket] = tickets(service)
-    assert (ticket.priority, ticket.category) == ("urgente", "technique")
-    [report] = rows(service, Report)
-    assert report.ticket_id == ticket.id and report.report_id == reportmail.REPORT_ID
-    assert report.data["app_version"] == "2.2.5" and report.data["os"] == "iPadOS"
-    assert report.data["error_codes"] == reportmail.JOURNAL_COUNTS  # JSON round trip
-    assert report.name_digests
-    [incident] = rows(service, Incident)
-    assert incident.signature == report.signature and incident.app_version == "2.2.5"
-    [link] = rows(service, IncidentTicket)
-    assert (link.incident_id, link.ticket_id) == (incident.id, ticket.id)
-    [message] = incoming(service)
-    assert "Léa" not in message.body_text and "[ELV-" in message.body_text
 
 
 def test_reports_sharing_a_signature_are_counted_per_incident(service, inbox):
