@@ -42,12 +42,20 @@ def dovecot() -> Iterator[DovecotServer]:
     ``MAILBOT_REQUIRE_SERVERS=1`` (CI), which turns the skip into a failure.
     """
     if not find_dovecot():
-        reason = ("dovecot not installed: apt-get install dovecot-imapd "
-                  "(or set MAILBOT_DOVECOT=/path/to/dovecot)")
-        if REQUIRE_SERVERS:
-            pytest.fail(f"{reason} [MAILBOT_REQUIRE_SERVERS=1]")
-        pytest.skip(reason)
-    server = DovecotServer()
+        skip_or_fail("dovecot not installed: apt-get install dovecot-imapd "
+                     "(or set MAILBOT_DOVECOT=/path/to/dovecot)")
+    yield from running(DovecotServer())
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose real server is missing; fail it in CI (MAILBOT_REQUIRE_SERVERS=1)."""
+    if REQUIRE_SERVERS:
+        pytest.fail(f"{reason} [MAILBOT_REQUIRE_SERVERS=1]")
+    pytest.skip(reason)
+
+
+def running(server):  # type: ignore[no-untyped-def]
+    """Start *server*, yield it, and stop it even if the test failed."""
     try:
         server.start()
         yield server
@@ -93,15 +101,8 @@ def postgres_server() -> Iterator[PostgresServer]:
         except ImportError:
             reason = "psycopg not installed: uv sync (dev group) or uv sync --extra postgres"
     if reason:
-        if REQUIRE_SERVERS:
-            pytest.fail(f"{reason} [MAILBOT_REQUIRE_SERVERS=1]")
-        pytest.skip(reason)
-    server = PostgresServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
+        skip_or_fail(reason)
+    yield from running(PostgresServer())
 
 
 @pytest.fixture
