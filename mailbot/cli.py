@@ -57,6 +57,9 @@ def _config(path: Path | None) -> Config:
         raise typer.Exit(2) from exc
     logging.basicConfig(level=config.logging.level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler says "Running job …" at INFO on every poll: keep its warnings only.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING,
+                                                  logging.getLogger().level))
     return config
 
 
