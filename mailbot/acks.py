@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session
 
-from mailbot import outbox
+from mailbot import loops, outbox
 from mailbot.compose import build_reply, reply_context
-from mailbot.config import IdentityConfig
+from mailbot.config import IdentityConfig, LoopsConfig
 from mailbot.lang import detect_language
 from mailbot.model import ParsedMail
 from mailbot.render import Renderer, format_date
@@ -24,7 +24,8 @@ def choose_language(parsed: ParsedMail, default: str) -> str:
 def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
                           renderer: Renderer, identity: IdentityConfig,
                           is_report: bool = False, template: str = "ack",
-                          suggestions: Sequence[Mapping[str, str | None]] = ()) -> None:
+                          suggestions: Sequence[Mapping[str, str | None]] = (),
+                          loops_config: LoopsConfig | None = None) -> None:
     """Render ``ack`` in the ticket's language and put it in the outbox (not committed).
 
     For an assistance report the text says so, and an ``urgente`` priority
@@ -40,6 +41,12 @@ def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
         session.add(TicketEvent(ticket_id=ticket.id, kind="delivery_failed",
                                 detail="acknowledgement not sent: the address "
                                        f"{parsed.reply_to or parsed.from_addr} needs SMTPUTF8"))
+        return
+    refused = loops.refusal(session, context.to_addr, loops_config or LoopsConfig())
+    if refused:
+        assert ticket.id is not None
+        session.add(TicketEvent(ticket_id=ticket.id, kind="auto_reply_suppressed",
+                                detail=f"{template} not sent: {refused}"))
         return
     # The date we received it: the sender's clock may be wrong.
     received = ticket.created_at or dt.datetime.now(dt.UTC)

@@ -98,6 +98,12 @@ class OutboxConfig(_Section):
     batch_size: int = Field(default=50, ge=1)
 
 
+class LoopsConfig(_Section):
+    deny: list[str] = Field(default_factory=list)
+    max_per_hour: int = Field(default=5, ge=0)
+    max_per_day: int = Field(default=20, ge=0)
+
+
 class RulesConfig(_Section):
     dir: Path | None = None
 
@@ -142,6 +148,7 @@ class Config(_Section):
     source: SourceConfig = Field(default_factory=SourceConfig)
     sender: SenderConfig = Field(default_factory=SenderConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    loops: LoopsConfig = Field(default_factory=LoopsConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     faq: FaqConfig = Field(default_factory=FaqConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)

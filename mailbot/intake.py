@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from mailbot import acks, bounces, outbox, report_intake, reports, tickets, triage
 from mailbot.classify import OwnIdentity, classify
-from mailbot.config import IdentityConfig
+from mailbot.config import IdentityConfig, LoopsConfig
 from mailbot.faq import KnowledgeBase
 from mailbot.model import MailKind, ParsedMail, RawMail, Verdict
 from mailbot.parse import parse_mail
@@ -63,6 +63,7 @@ class IntakeContext:
     rules: RuleWatcher | None = None
     faq: KnowledgeBase | None = None
     faq_base_url: str | None = None
+    loops_config: LoopsConfig = field(default_factory=LoopsConfig)
     identity: OwnIdentity = field(init=False)
     sealer: Sealer = field(init=False)
 
@@ -153,7 +154,8 @@ def _acknowledge(session: Session, ticket: Ticket, parsed: ParsedMail, ctx: Inta
         try:  # rendering comes before anything is added to the session
             acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer,
                                        ctx.identity_config, is_report=report is not None,
-                                       template=template, suggestions=suggestions)
+                                       template=template, suggestions=suggestions,
+                                       loops_config=ctx.loops_config)
         except TemplateError as exc:  # a rule's template is broken: the requester still
             if template == "ack":      # gets the standard acknowledgement
                 raise
@@ -161,7 +163,7 @@ def _acknowledge(session: Session, ticket: Ticket, parsed: ParsedMail, ctx: Inta
                       template, exc)
             acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer,
                                        ctx.identity_config, is_report=report is not None,
-                                       suggestions=suggestions)
+                                       suggestions=suggestions, loops_config=ctx.loops_config)
 
 
 def _ignore_machine_mail(session: Session, mail: RawMail, parsed: ParsedMail,

@@ -58,6 +58,7 @@ class Service:
                                   renderer.templates_dir, on_error=_log_rule_error),
                 faq=KnowledgeBase.load(config.faq.dir or default_faq_dir()),
                 faq_base_url=config.faq.base_url,
+                loops_config=config.loops,
             ),
             transport=make_transport(config.sender),
         )

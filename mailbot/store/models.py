@@ -117,7 +117,8 @@ class OutboxEntry(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
     message_id: str = Field(unique=True)
     mail_from: str
-    rcpt_to: str
+    rcpt_to: str = Field(index=True)
+    automatic: bool = True  # acknowledgements and auto-replies (rate-limited)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     state: str = Field(default=OutboxState.PENDING.value, index=True)
     attempts: int = 0
