@@ -260,3 +260,16 @@ def faq_stats(config: ConfigOption = None) -> None:
     """Which articles are suggested most, and how often their tickets got resolved."""
     engine = _engine(_config(config))
     typer.echo(views.faq_stats_table(queries.faq_stats(engine)))
+
+
+@app.command("status")
+def status_cmd(config: ConfigOption = None) -> None:
+    """The service at a glance; exit 1 when something needs a person (for monitoring)."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC)
+    current = queries.status(_engine(_config(config)), now)
+    problems = current.problems(now, dt.timedelta(hours=1))
+    typer.echo(views.status_text(current, problems))
+    if problems:
+        raise typer.Exit(1)

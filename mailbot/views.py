@@ -9,7 +9,7 @@ from mailbot.delivery import FlushReport
 from mailbot.poller import PollReport
 from mailbot.report_views import report_block
 from mailbot.store.models import Message, OutboxEntry, Ticket
-from mailbot.store.queries import FaqStat, IncidentView, TicketView
+from mailbot.store.queries import FaqStat, IncidentView, Status, TicketView
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 48) -> str:
@@ -120,3 +120,18 @@ def faq_stats_table(stats: Sequence[FaqStat]) -> str:
         return "no FAQ suggestion yet"
     return table(["article", "suggested on", "of which resolved"],
                  [[s.article_id, s.suggested, s.resolved] for s in stats])
+
+
+def status_text(status: Status, problems: Sequence[str]) -> str:
+    """`mailbot status`: counts, then what needs a person."""
+    today = ", ".join(f"{k} {v}" for k, v in sorted(status.today.items())) or "nothing"
+    lines = [f"last message received: {_when(status.last_message_at) or 'never'} UTC",
+             f"today: {today}",
+             f"quarantined (all time, not replayed): {status.quarantined_total}",
+             f"outbox: {status.outbox_pending} pending, {status.outbox_failed} failed"
+             + (f", oldest pending since {_when(status.oldest_pending)} UTC"
+                if status.oldest_pending else ""),
+             f"automatic mails held back today (loop guard): {status.suppressed_today}"]
+    lines += ["", "needs attention:", *(f"  - {p}" for p in problems)] if problems else [
+        "", "all well"]
+    return "\n".join(lines)

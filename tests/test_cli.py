@@ -117,3 +117,18 @@ def test_french_exchange_bounce_from_the_corpus_is_a_bounce(name):
     path = shared_dir("corpus/eml") / name
     data = json.loads(invoke("inspect", str(path), "--json"))
     assert data["kind"] == "bounce"
+
+
+def test_status_is_zero_when_all_is_well_and_one_when_a_person_is_needed(tmp_path):
+    invoke("demo", "--dir", str(tmp_path))
+    config = str(tmp_path / "mailbot.toml")
+    calm = runner.invoke(app, ["status", "--config", config])
+    assert calm.exit_code == 0, calm.output
+    assert "today: appended 2, ignored 2, new_ticket 3" in calm.output
+    assert "outbox: 0 pending, 0 failed" in calm.output and "all well" in calm.output
+
+    (tmp_path / "inbox" / "new" / "9999.broken").write_bytes(b"Subject: no sender\r\n\r\nx\r\n")
+    invoke("poll", "--once", "--config", config)
+    troubled = runner.invoke(app, ["status", "--config", config])
+    assert troubled.exit_code == 1
+    assert "1 quarantined message(s)" in troubled.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func
@@ -150,3 +151,56 @@ def faq_stats(engine: Engine) -> list[FaqStat]:
              .order_by(func.count(col(FaqSuggestion.ticket_id).distinct()).desc()))
     with Session(engine) as session:
         return [FaqStat(a, s, r) for a, s, r in session.exec(query)]
+
+
+@dataclass
+class Status:
+    """The service at a glance, for `mailbot status` and monitoring."""
+
+    last_message_at: dt.datetime | None
+    today: dict[str, int]          # outcome -> count of incoming messages since midnight UTC
+    quarantined_total: int
+    outbox_pending: int
+    outbox_failed: int
+    oldest_pending: dt.datetime | None
+    suppressed_today: int          # automatic mails held back by the loop guard
+
+    def problems(self, now: dt.datetime, pending_too_old: dt.timedelta) -> list[str]:
+        """What needs a person; empty when all is well."""
+        found = []
+        if self.quarantined_total:
+            found.append(f"{self.quarantined_total} quarantined message(s): "
+                         "mailbot quarantine list")
+        if self.outbox_failed:
+            found.append(f"{self.outbox_failed} undelivered mail(s): "
+                         "mailbot outbox list --state failed")
+        if self.oldest_pending and now - self.oldest_pending > pending_too_old:
+            found.append(f"outgoing mail waiting since {self.oldest_pending:%Y-%m-%d %H:%M} UTC")
+        return found
+
+
+def status(engine: Engine, now: dt.datetime) -> Status:
+    """Counts for `mailbot status`."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with Session(engine) as session:
+        incoming = select(Message).where(Message.direction == "in")
+        today = dict(session.exec(
+            select(Message.outcome, func.count()).where(
+                Message.direction == "in", col(Message.received_at) >= midnight)
+            .group_by(col(Message.outcome))).all())
+        count = lambda query: session.exec(select(func.count()).select_from(  # noqa: E731
+            query.subquery())).one()
+        return Status(
+            last_message_at=session.exec(select(func.max(Message.received_at)).where(
+                Message.direction == "in")).one(),
+            today=today,
+            quarantined_total=count(incoming.where(Message.outcome == "quarantined")),
+            outbox_pending=count(select(OutboxEntry).where(
+                col(OutboxEntry.state).in_(("pending", "sending")))),
+            outbox_failed=count(select(OutboxEntry).where(OutboxEntry.state == "failed")),
+            oldest_pending=session.exec(select(func.min(OutboxEntry.created_at)).where(
+                col(OutboxEntry.state).in_(("pending", "sending")))).one(),
+            suppressed_today=count(select(TicketEvent).where(
+                TicketEvent.kind == "auto_reply_suppressed",
+                col(TicketEvent.at) >= midnight)),
+        )
