@@ -113,6 +113,9 @@ class KnowledgeBase:
         for article, score in zip(self.articles, raw, strict=True):
             if score <= 0:
                 continue
+            # penalties apply to the confidence, so a match stronger than the reach
+            # (phrases, many words) cannot outgrow them
+            score = min(score / reach, 1.0)
             spec = self._specs.get(article.id)
             if spec is not None and version is None:
                 score *= UNKNOWN_VERSION_PENALTY
@@ -121,7 +124,7 @@ class KnowledgeBase:
             if article.lang != lang and lang in self._languages:
                 score *= LANGUAGE_PENALTY
             score *= foreign
-            result.append(Suggestion(article, round(min(score / reach, 1.0), 3),
+            result.append(Suggestion(article, round(score, 3),
                                      self._excerpts[article.id]))
         result.sort(key=lambda s: (-s.score, s.article.id))
         return result

@@ -31,6 +31,7 @@ signature and its story.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -51,6 +52,7 @@ from mailbot.faq.text import content_words, english_stem, stem, words
 
 TITLE_WEIGHT = 3  # a title word counts as three body words
 KEYWORD_WEIGHT = 3
+PHRASE_WEIGHT = 1.0  # two neighbouring words forming a title or keyword phrase
 FUZZY_WEIGHT = 0.6  # a prefix or typo match, against an exact one
 BODY_DF_WEIGHT = 0.25  # for idf, a body-only mention is a quarter of a topic
 # reach(), in units of what one rare word (a term of a single article) can score:
@@ -60,6 +62,17 @@ K1 = 1.2  # BM25 term-frequency saturation
 B = 0.75  # BM25 length normalisation
 _DOMAIN_TERMS = frozenset(stem(w) for w in DOMAIN_WORDS)
 _ELIDED = ("qu", "c", "d", "j", "l", "m", "n", "s", "t")
+
+
+def _pairs(terms: Sequence[str]) -> set[str]:
+    """Phrase terms of neighbouring index terms (stop words skipped), in either order."""
+    return {"+".join(sorted(p)) for p in itertools.pairwise(terms) if p[0] != p[1]}
+
+
+def _glued_stop_word(word: str) -> bool:
+    """A stop word behind an elision typed without its apostrophe: ``jarrive``, ``lappli``."""
+    return any(word.startswith(p) and len(word) - len(p) >= 4 and word[len(p):] in STOP_WORDS
+               for p in _ELIDED)
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,10 @@ class Index:
             fields = ((article.title, TITLE_WEIGHT), (" ".join(article.keywords), KEYWORD_WEIGHT),
                       (article.body, 1))
             topical: set[str] = set()
+            for phrase in article.keywords:  # multi-word concepts users type
+                for pair in _pairs([stem(w) for w in content_words(phrase)]):
+                    counts[pair] += KEYWORD_WEIGHT
+                    topical.add(pair)
             for text, weight in fields:
                 for word in content_words(text):
                     term = stem(word)
@@ -136,19 +153,29 @@ class Index:
         """Analyse a question: weighted index terms, and how many words found none."""
         found: dict[str, float] = {}
         unknown = foreign = 0
-        for word in set(words(text)):
+        sequence: list[str] = []  # the terms in question order, for phrases
+        seen: set[str] = set()
+        for word in words(text):
+            if word in seen:
+                continue
+            seen.add(word)
             if word in FOREIGN_WORDS:  # negative evidence: never matched, raises the bar
                 foreign += 1
                 unknown += 1
                 continue
             if word not in SYNONYMS and (len(word) < 2 or word in STOP_WORDS
-                                         or (word.isdigit() and len(word) < 3)):
+                                         or (word.isdigit() and len(word) < 3)
+                                         or _glued_stop_word(word)):
                 continue
             pairs = self._lookup(word)
+            sequence.extend(term for term, _ in pairs[:1])
             unknown += not pairs
             for term, weight in pairs:
                 weight *= DOMAIN_WEIGHT if term in _DOMAIN_TERMS else 1.0
                 found[term] = max(found.get(term, 0.0), weight)
+        for pair in _pairs(sequence):  # « nouvelle tablette », « données supprimées »
+            if pair in self.idf:
+                found[pair] = PHRASE_WEIGHT
         return Query(found, unknown, foreign)
 
     def reach(self, query: Query) -> float:

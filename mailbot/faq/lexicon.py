@@ -38,6 +38,11 @@ STOP_WORDS: frozenset[str] = frozenset(
     "vouloir veut veulent savoir sais sait voir vois trouve trouver trouvons cherche "
     "chercher cherchons demande demander demandons propose proposez proposer utiliser "
     "utilise "
+    "soient sois serai serais seront pourrai pourra pourront pris prise prises prendre "
+    "prend prends reste restent rester dessus dessous "
+    # SMS spellings of function words (« jarrive pa », « ke », « koi »)
+    "pa ke ki koi kan kand pk pq pr ds ns vs tt ts bcp mm jsuis chui jpeux jsais jai "
+    "cest sest nest quil jme jte jvais g ct sa slt bjr cc mci mrc tjr tjrs qd ac avc "
     # instruction verbs of the articles (« Touchez… », « Ouvrez… »)
     "touchez toucher touche ouvrez ouvrir ouvre choisissez choisir choisis verifiez "
     "verifier appuyez appuyer selectionnez selectionner "
@@ -48,7 +53,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     "please regards so some such than thank thanks that the their them then there these "
     "they this those to too very was we were what when where which while who why will with "
     "would you your hello hi dear best cheers help issue problem work works working "
-    "anymore still keep keeps want wanted like know need get".split()
+    "anymore still keep keeps want wanted like know need get see can their".split()
 )
 
 # Words nearly every mail to an e-carnet help desk contains: weak evidence of a topic.
@@ -136,20 +141,21 @@ TEACHER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "papa": ("parents",), "maman": ("parents",), "pere": ("parents",), "mere": ("parents",),
     "papas": ("parents",), "mamans": ("parents",),
     # deleted media -> Corbeille
+    # (« supprimé » itself is a keyword of the Corbeille and of the RGPD articles: no
+    # expansion to corbeille, which pushed every « supprimer » mail to the Corbeille)
     "efface": ("supprime", "corbeille"), "effacee": ("supprime", "corbeille"),
     "effaces": ("supprime", "corbeille"), "effacees": ("supprime", "corbeille"),
-    "effacer": ("supprimer", "corbeille"), "supprime": ("supprime", "corbeille"),
-    "supprimee": ("supprime", "corbeille"), "supprimees": ("supprime", "corbeille"),
+    "effacer": ("supprimer", "corbeille"),
     "megarde": ("erreur",), "disparues": ("disparu",),
     # devices
     "ipad": ("tablette", "appareil"), "ipads": ("tablette", "appareil"),
-    "tel": ("telephone", "appareil"), "portable": ("telephone",),
+    "tel": ("telephone",), "portable": ("telephone",),
     # media and sizes
     "film": ("video",), "films": ("video",), "filme": ("video",), "grosse": ("lourde",),
     "gros": ("lourde",), "raccourcir": ("couper", "duree"), "decouper": ("couper",),
     # speed, crash
     "lent": ("lente", "lenteur"), "rame": ("lente",), "rament": ("lente",),
-    "ramer": ("lente",), "quitte": ("ferme",), "bloque": ("fige",),
+    "ramer": ("lente",), "quitte": ("ferme",),
     # network
     "reseau": ("reseau", "connexion"), "wifi": ("wifi", "reseau"),
     # school year
@@ -159,6 +165,10 @@ TEACHER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "valider": ("evaluer", "competence"), "reussites": ("reussite", "competence"),
     # image rights
     "refuse": ("refus",), "refusent": ("refus",),
+    # « je ne me souviens plus de mon code »
+    "souviens": ("oublie",), "souvient": ("oublie",), "rappelle": ("oublie",),
+    # English family words
+    "child": ("enfant", "eleve"), "children": ("enfants", "eleves"),
 }
 
 # Words naming another system or a non-support subject (other school software,

@@ -38,6 +38,12 @@ _COMPOUNDS = (
     (re.compile(r"\bmots? de pass?e?s?\b"), "motdepasse"),
     (re.compile(r"\b(?:mise|mises|mettre|mettez|mis|met|mets) a jours?\b"), "miseajour"),
     (re.compile(r"\bhors[- ]ligne\b"), "horsligne"),
+    # no network is the offline mode, and keeps the network word
+    (re.compile(r"\b(?:pas|sans|plus|aucun|aucune|zero|pa) (?:de |d )?"
+                r"(wifi|reseau|connexion|internet|4g)\b"), r"horsligne \1"),
+    (re.compile(r"\bclasses? (?:verte|de neige|de mer|decouverte)s?\b"), "sortie scolaire"),
+    (re.compile(r"\b(?:pris|prise|prises|prendre|prenne|prennent) en photos?\b"),
+     "photographie"),
     (re.compile(r"\bdroits? a (?:l )?image\b"), "droitimage"),
     # teachers' names for the carnet, paper, and other systems (mailbot.faq.lexicon)
     (re.compile(r"\bcahiers? de (?:reussites?|progres|vie)\b"), "cahierdereussites"),
