@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from sqlmodel import Session
 
 from mailbot import loops, outbox
-from mailbot.compose import build_reply, reply_context
+from mailbot.compose import ReplyContext, build_reply, reply_context
 from mailbot.config import IdentityConfig, LoopsConfig
 from mailbot.lang import detect_language
 from mailbot.model import ParsedMail
@@ -19,6 +19,48 @@ from mailbot.store.models import Ticket, TicketEvent
 def choose_language(parsed: ParsedMail, default: str) -> str:
     """``fr`` or ``en``: what the requester wrote in, French when unsure."""
     return detect_language(f"{parsed.subject}\n{parsed.reply_text}", default=default)
+
+
+def answer_context(session: Session, parsed: ParsedMail, identity: IdentityConfig,
+                   loops_config: LoopsConfig | None) -> tuple[ReplyContext | None, str | None]:
+    """Where an automatic answer to *parsed* goes, or None and why not.
+
+    ``(None, None)``: the address cannot be written without SMTPUTF8;
+    ``(None, reason)``: the loop guard refuses it (noreply, deny list, rate).
+    """
+    own = {identity.support_address.lower(), *(a.lower() for a in identity.other_addresses)}
+    context = reply_context(parsed.from_addr, parsed.from_name,
+                            None if parsed.reply_to in own else parsed.reply_to,
+                            parsed.message_id, parsed.references)
+    if context is None:
+        return None, None
+    refused = loops.refusal(session, context.to_addr, loops_config or LoopsConfig())
+    return (None, refused) if refused else (context, None)
+
+
+def _smtputf8(parsed: ParsedMail) -> str:
+    return f"the address {parsed.reply_to or parsed.from_addr} needs SMTPUTF8"
+
+
+def queue_status_list(session: Session, parsed: ParsedMail, requester_tickets: list[Ticket],
+                      renderer: Renderer, identity: IdentityConfig,
+                      loops_config: LoopsConfig | None) -> str:
+    """Answer a « statut » request with the requester's open tickets; return what was done."""
+    context, refused = answer_context(session, parsed, identity, loops_config)
+    if context is None:
+        return f"status list not sent: {refused or _smtputf8(parsed)}"
+    language = choose_language(parsed, identity.default_language)
+    rendered = renderer.render(
+        "statut", language, requester_name=parsed.from_name,
+        support_name=identity.support_name,
+        tickets=[{"ref": t.ref, "status": t.status, "subject": t.subject,
+                  "updated_on": format_date(t.updated_at, language, identity.timezone)}
+                 for t in requester_tickets])
+    outbox.enqueue(session, build_reply(rendered, context, from_addr=identity.support_address,
+                                        from_name=identity.support_name,
+                                        msgid_domain=identity.message_id_domain,
+                                        language=language), None)
+    return f"status request answered with {len(requester_tickets)} open ticket(s)"
 
 
 def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
@@ -32,21 +74,12 @@ def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
     announces the faster handling. *template* is ``ack`` or the auto-reply a
     rule chose; *suggestions* are FAQ articles (``title``, ``excerpt``, ``url``).
     """
-    own = {identity.support_address.lower(), *(a.lower() for a in identity.other_addresses)}
-    context = reply_context(parsed.from_addr, parsed.from_name,
-                            None if parsed.reply_to in own else parsed.reply_to,
-                            parsed.message_id, parsed.references)
+    assert ticket.id is not None
+    context, refused = answer_context(session, parsed, identity, loops_config)
     if context is None:
-        assert ticket.id is not None
-        session.add(TicketEvent(ticket_id=ticket.id, kind="delivery_failed",
-                                detail="acknowledgement not sent: the address "
-                                       f"{parsed.reply_to or parsed.from_addr} needs SMTPUTF8"))
-        return
-    refused = loops.refusal(session, context.to_addr, loops_config or LoopsConfig())
-    if refused:
-        assert ticket.id is not None
-        session.add(TicketEvent(ticket_id=ticket.id, kind="auto_reply_suppressed",
-                                detail=f"{template} not sent: {refused}"))
+        kind = "auto_reply_suppressed" if refused else "delivery_failed"
+        session.add(TicketEvent(ticket_id=ticket.id, kind=kind,
+                                detail=f"{template} not sent: {refused or _smtputf8(parsed)}"))
         return
     # The date we received it: the sender's clock may be wrong.
     received = ticket.created_at or dt.datetime.now(dt.UTC)

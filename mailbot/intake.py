@@ -114,6 +114,12 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
             ticket, thread_note = earlier, f"report {report.report_id} sent again -> {earlier.ref}"
     if ticket is not None:
         parsed = report_intake.scrub_known_names(session, ticket, parsed, ctx.keys)
+    if ticket is None and report is None and tickets.is_status_request(parsed):
+        stage.name = "status request"
+        done = acks.queue_status_list(session, parsed,
+                                      tickets.open_tickets_of(session, parsed.from_addr),
+                                      ctx.renderer, ctx.identity_config, ctx.loops_config)
+        return _record(session, mail, parsed, ctx, None, Outcome.IGNORED, done, verdict)
     stage.name = "rules"
     language = ticket.language if ticket else acks.choose_language(
         parsed, ctx.identity_config.default_language)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from sqlmodel import Session, col, select
 
 from mailbot import threads
@@ -96,3 +99,26 @@ def _unused_ref(session: Session) -> str:
         ref = threads.new_ticket_ref()
         if session.exec(select(Ticket.id).where(Ticket.ref == ref)).first() is None:
             return ref
+
+
+STATUS_REQUESTS = frozenset({"statut", "status", "etat", "mes demandes", "mes tickets",
+                             "suivi", "suivi de mes demandes"})
+OPEN = ("nouvelle demande", "en cours d'analyse", "solution proposée", "résolu")
+
+
+def is_status_request(parsed: ParsedMail) -> bool:
+    """Whether the mail only asks « statut » (in the text, or in the subject of an empty mail)."""
+    text = _folded(parsed.reply_text)
+    return text in STATUS_REQUESTS or (not text and _folded(parsed.subject) in STATUS_REQUESTS)
+
+
+def _folded(text: str) -> str:
+    bare = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return " ".join(re.sub(r"[^\w ]+", " ", bare.casefold()).split())
+
+
+def open_tickets_of(session: Session, address: str) -> list[Ticket]:
+    """The tickets of *address* that are not closed, most recent first."""
+    return list(session.exec(select(Ticket).where(
+        Ticket.requester == address, col(Ticket.status).in_(OPEN))
+        .order_by(col(Ticket.updated_at).desc())))

@@ -193,3 +193,23 @@ def test_a_stranger_cannot_borrow_the_requesters_address_as_reply_to(service, in
                              From="mallory@other.example", Reply_To=ticket.requester,
                              Subject=f"Re: [#{ticket.ref}]"), "2")
     assert service.poll().counts == {"new_ticket": 1}
+
+
+def test_a_statut_mail_lists_the_requesters_open_tickets_without_opening_one(service, inbox):
+    deliver(inbox, make_mail(message_id="<a@x.example>", Subject="Photos"), "1")
+    deliver(inbox, make_mail(message_id="<b@x.example>", Subject="Export PDF"), "2")
+    deliver(inbox, make_mail("Statut", message_id="<c@x.example>", Subject="?"), "3")
+    deliver(inbox, make_mail("", message_id="<d@x.example>", Subject="statut",
+                             From="inconnu@ecole.example"), "4")
+    assert service.poll().counts == {"new_ticket": 2, "ignored": 2}
+    refs = sorted(t.ref for t in tickets(service))
+    entries = {e.rcpt_to: as_message(e.raw) for e in outbox(service) if e.ticket_id is None}
+    listing = entries["elodie.martin@ecole-jules-ferry.example"]
+    body = listing.get_body(("plain",)).get_content()
+    assert all(f"[#{ref}]" in body for ref in refs) and "nouvelle demande" in body
+    assert listing["Auto-Submitted"] == "auto-replied"
+    stranger = entries["inconnu@ecole.example"].get_body(("plain",)).get_content()
+    assert "aucune demande en cours" in stranger
+    reasons = [m.outcome_reason for m in incoming(service) if m.outcome == "ignored"]
+    assert sorted(reasons) == ["status request answered with 0 open ticket(s)",
+                               "status request answered with 2 open ticket(s)"]
