@@ -190,24 +190,52 @@ def quarantine_list(config: ConfigOption = None) -> None:
     typer.echo(views.messages_table(queries.list_messages(engine, "quarantined")))
 
 
+@quarantine_app.command("show")
+def quarantine_show(row_id: Annotated[int, typer.Argument(help="Number from `quarantine list`.")],
+                    config: ConfigOption = None) -> None:
+    """The stage, error and traceback of one quarantined message (not its content)."""
+    row = queries.quarantined(_engine(_config(config)), row_id)
+    if row is None:
+        typer.echo(f"no quarantined message #{row_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(views.quarantine_detail(row))
+
+
 @quarantine_app.command("replay")
-def quarantine_replay(row_id: Annotated[int, typer.Argument(help="Number from `quarantine list`.")],
-                      config: ConfigOption = None) -> None:
-    """Process a quarantined message again, once its cause is fixed."""
+def quarantine_replay(
+        row_ids: Annotated[list[int] | None, typer.Argument(
+            help="Numbers from `quarantine list`.")] = None,
+        replay_all: Annotated[bool, typer.Option("--all", help="Every quarantined message.")
+                              ] = False,
+        config: ConfigOption = None) -> None:
+    """Process quarantined messages again, once the cause is fixed; those still failing stay."""
     from mailbot.poller import replay_quarantined
 
     service = _service(_config(config))
-    try:
-        result = replay_quarantined(service.engine, row_id, service.context)
-    except LookupError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    except Exception as exc:  # still failing: say why, keep the entry
-        typer.echo(f"still failing, kept in quarantine: {type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    outcome = result.outcome.value if result.outcome else "already processed"
-    typer.echo(f"#{row_id}: {outcome} ({result.reason})"
-               + (f" [{result.ticket_ref}]" if result.ticket_ref else ""))
+    if replay_all:
+        row_ids = [m.id for m in queries.list_messages(service.engine, "quarantined", limit=10**6)
+                   if m.id is not None]
+    if not row_ids:
+        typer.echo("nothing to replay: give message numbers or --all", err=True)
+        raise typer.Exit(1)
+    failed = 0
+    for row_id in row_ids:
+        try:
+            result = replay_quarantined(service.engine, row_id, service.context)
+        except LookupError as exc:
+            typer.echo(str(exc), err=True)
+            failed += 1
+            continue
+        except Exception as exc:  # still failing: say why, keep the entry
+            typer.echo(f"#{row_id} still failing, kept in quarantine: "
+                       f"{type(exc).__name__}: {exc}", err=True)
+            failed += 1
+            continue
+        outcome = result.outcome.value if result.outcome else "already processed"
+        typer.echo(f"#{row_id}: {outcome} ({result.reason})"
+                   + (f" [{result.ticket_ref}]" if result.ticket_ref else ""))
+    if failed:
+        raise typer.Exit(1)
 
 
 @outbox_app.command("list")

@@ -135,3 +135,14 @@ def status_text(status: Status, problems: Sequence[str]) -> str:
     lines += ["", "needs attention:", *(f"  - {p}" for p in problems)] if problems else [
         "", "all well"]
     return "\n".join(lines)
+
+
+def quarantine_detail(message: Message) -> str:
+    """`mailbot quarantine show`: where it came from and why it stopped (no content:
+    the raw mail is sealed and may hold personal data)."""
+    return "\n".join([
+        f"#{message.id} from {message.origin} ({message.source_key}), "
+        f"received {_when(message.received_at)} UTC",
+        f"Message-ID: {message.message_id or '-'}   From: {message.from_addr or '-'}",
+        f"reason: {message.outcome_reason}", "", message.outcome_detail or "(no traceback)",
+        "", f"replay it once fixed: mailbot quarantine replay {message.id}"])

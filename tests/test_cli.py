@@ -132,3 +132,17 @@ def test_status_is_zero_when_all_is_well_and_one_when_a_person_is_needed(tmp_pat
     troubled = runner.invoke(app, ["status", "--config", config])
     assert troubled.exit_code == 1
     assert "1 quarantined message(s)" in troubled.output
+
+
+def test_quarantine_show_and_replay_all(tmp_path):
+    invoke("demo", "--dir", str(tmp_path))
+    config = str(tmp_path / "mailbot.toml")
+    (tmp_path / "inbox" / "new" / "9999.broken").write_bytes(b"Subject: no sender\r\n\r\nx\r\n")
+    invoke("poll", "--once", "--config", config)
+    listing = invoke("quarantine", "list", "--config", config)
+    row_id = next(line.split()[0] for line in listing.splitlines() if "quarantined" in line)
+    shown = invoke("quarantine", "show", row_id, "--config", config)
+    assert "no usable sender address" in shown and "Traceback" in shown
+    again = runner.invoke(app, ["quarantine", "replay", "--all", "--config", config])
+    assert again.exit_code == 1 and "still failing" in again.output  # still no sender: kept
+    assert row_id in invoke("quarantine", "list", "--config", config)

@@ -204,3 +204,10 @@ def status(engine: Engine, now: dt.datetime) -> Status:
                 TicketEvent.kind == "auto_reply_suppressed",
                 col(TicketEvent.at) >= midnight)),
         )
+
+
+def quarantined(engine: Engine, row_id: int) -> Message | None:
+    """Quarantined message *row_id*, or None."""
+    with Session(engine) as session:
+        row = session.get(Message, row_id)
+        return row if row is not None and row.outcome == "quarantined" else None
