@@ -98,6 +98,10 @@ class OutboxConfig(_Section):
     batch_size: int = Field(default=50, ge=1)
 
 
+class LimitsConfig(_Section):
+    max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+
+
 class LoopsConfig(_Section):
     deny: list[str] = Field(default_factory=list)
     max_per_hour: int = Field(default=5, ge=0)
@@ -148,6 +152,7 @@ class Config(_Section):
     source: SourceConfig = Field(default_factory=SourceConfig)
     sender: SenderConfig = Field(default_factory=SenderConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     loops: LoopsConfig = Field(default_factory=LoopsConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     faq: FaqConfig = Field(default_factory=FaqConfig)

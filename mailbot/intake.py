@@ -64,6 +64,7 @@ class IntakeContext:
     faq: KnowledgeBase | None = None
     faq_base_url: str | None = None
     loops_config: LoopsConfig = field(default_factory=LoopsConfig)
+    max_message_bytes: int = 50 * 1024 * 1024
     identity: OwnIdentity = field(init=False)
     sealer: Sealer = field(init=False)
 
@@ -85,6 +86,9 @@ class IntakeResult:
 def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -> IntakeResult:
     """Decide and record what becomes of *mail* (not committed)."""
     stage.name = "parse"
+    if len(mail.raw) > ctx.max_message_bytes:
+        raise QuarantineMail(f"message of {len(mail.raw):,} bytes is over the limit of "
+                             f"{ctx.max_message_bytes:,} ([limits] max_message_bytes)")
     parsed = parse_mail(mail.raw)
     stage.name = "dedupe"
     same_id = _stored_with_same_identity(session, parsed)

@@ -136,8 +136,7 @@ def _quarantine(engine: Engine, mail: RawMail, ctx: IntakeContext, stage: str,
                 direction="in", message_id="", content_sha256=sha, origin=mail.origin,
                 source_key=mail.source_key, outcome=Outcome.QUARANTINED.value,
                 outcome_reason=reason, outcome_detail=detail[-8000:],
-                raw_sealed=True, raw=ctx.sealer.seal(report_intake.raw_to_keep(
-                    mail.raw, None, None, ctx.report_settings, ctx.keys)),
+                raw_sealed=True, raw=ctx.sealer.seal(_raw_to_keep(mail, ctx)),
             ))
         _save_checkpoint(session, mail)
         try:
@@ -145,6 +144,14 @@ def _quarantine(engine: Engine, mail: RawMail, ctx: IntakeContext, stage: str,
         except DBAPIError as exc:
             raise StoreError(f"database error while quarantining: {exc.orig!r}") from exc
     return IntakeResult(Outcome.QUARANTINED, reason, None)
+
+
+def _raw_to_keep(mail: RawMail, ctx: IntakeContext) -> bytes:
+    """What to seal for a quarantined mail: an oversized one is kept whole, unparsed
+    (parsing it is what the size limit avoids)."""
+    if len(mail.raw) > ctx.max_message_bytes:
+        return mail.raw
+    return report_intake.raw_to_keep(mail.raw, None, None, ctx.report_settings, ctx.keys)
 
 
 def _folder_state(session: Session, origin: str) -> FolderState | None:

@@ -59,6 +59,7 @@ class Service:
                 faq=KnowledgeBase.load(config.faq.dir or default_faq_dir()),
                 faq_base_url=config.faq.base_url,
                 loops_config=config.loops,
+                max_message_bytes=config.limits.max_message_bytes,
             ),
             transport=make_transport(config.sender),
         )

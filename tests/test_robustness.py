@@ -13,9 +13,10 @@ from mailbot.errors import StoreError
 from mailbot.intake import Stage
 from mailbot.intake import process as real_process
 from mailbot.model import RawMail
+from mailbot.service import Service
 from mailbot.sources.maildir import MaildirSource
 from mailbot.store.models import OutboxEntry, OutboxState, TicketEvent
-from tests.helpers import as_message, deliver, incoming, outbox, rows, tickets
+from tests.helpers import as_message, deliver, incoming, local_config, outbox, rows, tickets
 from tests.mails import make_mail
 
 
@@ -178,3 +179,28 @@ def test_unwritable_maildir_sink_is_transient_and_retry_requeues(service, inbox,
         assert outbox_module.requeue_failed(session) == 1
     service.transport.path = tmp_path / "sent-ok"
     assert service.flush().sent == 1
+
+
+def test_a_message_over_the_size_limit_is_quarantined_unparsed(tmp_path, monkeypatch):
+    from mailbot import report_intake
+    from mailbot.parse import parse_mail
+
+    parsed_sizes = []
+
+    def guarded(raw: bytes):
+        parsed_sizes.append(len(raw))
+        return parse_mail(raw)
+
+    monkeypatch.setattr(intake, "parse_mail", guarded)
+    monkeypatch.setattr(report_intake, "parse_mail", guarded)
+    config = local_config(tmp_path)
+    config.limits.max_message_bytes = 64 * 1024
+    service = Service.from_config(config)
+    big = make_mail("Pièce jointe énorme.\n" + "x" * 100_000, message_id="<big@x.example>")
+    deliver(config.source.maildir.path, big, "1")
+    deliver(config.source.maildir.path, make_mail(message_id="<ok@x.example>"), "2")
+    assert service.poll().counts == {"quarantined": 1, "new_ticket": 1}
+    [held] = [m for m in incoming(service) if m.outcome == "quarantined"]
+    assert "over the limit of 65,536" in held.outcome_reason
+    assert service.context.sealer.unseal(held.raw) == big  # kept whole, sealed
+    assert parsed_sizes and max(parsed_sizes) < 64 * 1024  # never parsed
