@@ -108,7 +108,7 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
     if report is not None and ticket is not None and _only_quoted(parsed, report):
         report = None  # a reply quoting the report's text is an ordinary reply
     if report is not None:
-        parsed = _scrubbed(parsed, report)
+        parsed = parsed.with_texts(report.scrub)
         earlier = report_intake.ticket_of_same_report(session, report) if ticket is None else None
         if earlier is not None and not tickets.may_write(earlier, parsed):
             return _record(session, mail, parsed, ctx, earlier, Outcome.IGNORED,
@@ -194,13 +194,6 @@ def _only_quoted(parsed: ParsedMail, report: reports.Report) -> bool:
     """Whether the report was read only from quoted history, not from new text."""
     return report.sources == ["body"] and not reports.is_report(
         dataclasses.replace(parsed, text=parsed.reply_text))
-
-
-def _scrubbed(parsed: ParsedMail, report: reports.Report) -> ParsedMail:
-    """*parsed* with student names in subject and texts replaced by pseudonyms."""
-    return dataclasses.replace(parsed, subject=report.scrub(parsed.subject),
-                               text=report.scrub(parsed.text),
-                               reply_text=report.scrub(parsed.reply_text))
 
 
 def _stored_with_same_identity(session: Session, parsed: ParsedMail) -> list[Message]:

@@ -6,8 +6,10 @@ returns the next (``RawMail`` -> ``ParsedMail`` -> ``Verdict`` ...).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -75,6 +77,12 @@ class ParsedMail:
     attachments: list[Attachment]
     defects: list[str] = field(default_factory=list)
     content_sha256: str = ""
+
+    def with_texts(self, rewrite: Callable[[str], str]) -> ParsedMail:
+        """A copy with *rewrite* applied to the subject and both texts (to replace
+        student names by pseudonyms before anything is stored or evaluated)."""
+        return dataclasses.replace(self, subject=rewrite(self.subject),
+                                   text=rewrite(self.text), reply_text=rewrite(self.reply_text))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ signature into an :class:`~mailbot.store.models.Incident`.
 
 from __future__ import annotations
 
-import dataclasses
 import email
 import email.policy
 
@@ -75,10 +74,8 @@ def scrub_known_names(session: Session, ticket: Ticket, parsed: ParsedMail,
         digests.update(stored.name_digests or {})
     if not digests:
         return parsed
-    def scrub(text: str) -> str:
-        return reports.scrub_with_digests(text, digests, keys.pseudonym_key)
-    return dataclasses.replace(parsed, subject=scrub(parsed.subject), text=scrub(parsed.text),
-                               reply_text=scrub(parsed.reply_text))
+    return parsed.with_texts(
+        lambda text: reports.scrub_with_digests(text, digests, keys.pseudonym_key))
 
 
 def _incident(session: Session, signature: str) -> Incident:

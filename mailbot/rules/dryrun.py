@@ -10,7 +10,6 @@ with every rule traced ``not evaluated: machine mail (kind …)``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -58,9 +57,7 @@ def dry_run(raw: bytes, rules: RuleSet, identity: OwnIdentity, settings: ReportS
         return DryRun(facts, rules.evaluate(facts), _descriptions(rules),
                       f"unparseable: {type(exc).__name__}: {exc}")
     if report is not None:
-        parsed = dataclasses.replace(parsed, subject=report.scrub(parsed.subject),
-                                     text=report.scrub(parsed.text),
-                                     reply_text=report.scrub(parsed.reply_text))
+        parsed = parsed.with_texts(report.scrub)
     when = received_at or parsed.date or dt.datetime.now(dt.UTC)
     facts = facts_from(parsed, kind, acks.choose_language(parsed, default_language),
                        report.to_json() if report else None, when)
