@@ -21,6 +21,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(when: dt.datetime) -> dt.datetime:
+    """*when* as an aware UTC datetime (SQLite hands back naive ones, written in UTC)."""
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
 class TicketStatus(enum.StrEnum):
     """The life of a ticket, in order."""
 
@@ -54,8 +59,18 @@ class Ticket(SQLModel, table=True):
     priority: str = "normale"
     category: str | None = None  # technique | pédagogique
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    assignee: str | None = Field(default=None, index=True)  # a staff address
+    # Addresses besides the requester allowed to write into the ticket (people in
+    # copy who answered the thread), lower-case.
+    participants: list[str] = Field(default_factory=list,
+                                    sa_column=Column(JSON, nullable=False))
+    merged_into: str | None = None  # the ref this ticket was merged into
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+    status_changed_at: dt.datetime = Field(default_factory=utcnow)
+    first_response_at: dt.datetime | None = None  # first answer or action by staff
+    resolved_at: dt.datetime | None = None        # last move to « résolu »
+    escalated_at: dt.datetime | None = None       # SLA breach escalated (once)
 
 
 class Message(SQLModel, table=True):
@@ -87,7 +102,9 @@ class Message(SQLModel, table=True):
 
 
 class TicketEvent(SQLModel, table=True):
-    """Something that happened to a ticket: a status change, a delivery failure."""
+    """Something that happened to a ticket: a status change, a staff command, an
+    internal note, an escalation, a delivery failure. *actor* is ``mailbot``, a
+    staff address or the requester's; *message_row_id* the mail that caused it."""
 
     __tablename__ = "ticket_events"
 
@@ -98,6 +115,20 @@ class TicketEvent(SQLModel, table=True):
     new_status: str | None = None
     detail: str = ""
     actor: str = "mailbot"
+    message_row_id: int | None = Field(default=None, foreign_key="messages.id")
+    at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Rating(SQLModel, table=True):
+    """A requester's satisfaction rating (1-5) of a resolved ticket."""
+
+    __tablename__ = "ratings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    score: int
+    comment: str = ""
+    message_row_id: int | None = Field(default=None, foreign_key="messages.id")
     at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -140,6 +171,17 @@ class FolderState(SQLModel, table=True):
     uidvalidity: int = 0
     last_uid: int = 0
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class PollRun(SQLModel, table=True):
+    """When each source was last polled, whether or not it had new mail (monitoring)."""
+
+    __tablename__ = "poll_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str = Field(unique=True)
+    last_poll_at: dt.datetime = Field(default_factory=utcnow)
+    messages: int = 0  # how many the last poll processed
 
 
 class Report(SQLModel, table=True):
