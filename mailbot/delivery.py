@@ -41,20 +41,23 @@ async def flush_outbox_async(engine: Engine, transport: Transport,
                              config: OutboxConfig) -> FlushReport:
     """Async body of :func:`flush_outbox`, for callers already in an event loop.
 
-    Claims batches until nothing is due: a row that fails gets a later
-    ``next_attempt_at``, so the loop ends.
+    One row at a time: claim it (committed), deliver it, settle it (committed
+    right after the server's answer). Until nothing is due: a row that fails
+    gets a later ``next_attempt_at``, so the loop ends.
     """
     report = FlushReport()
     with Session(engine, expire_on_commit=False) as session:
-        while entries := outbox.claim_due(session, config):
-            for entry in entries:
-                await _deliver_one(session, entry, transport, config, report)
-                session.commit()
+        while (entry := outbox.claim_next(session, config)) is not None:
+            setup_failed = await _deliver_one(session, entry, transport, config, report)
+            session.commit()
+            if setup_failed:  # our login or TLS is wrong: every other row would fail
+                break         # the same way, and repeated refused logins lock accounts
     return report
 
 
 async def _deliver_one(session: Session, entry: OutboxEntry, transport: Transport,
-                       config: OutboxConfig, report: FlushReport) -> None:
+                       config: OutboxConfig, report: FlushReport) -> bool:
+    """Send one claimed row and settle it; True when our own sender setup is at fault."""
     try:
         try:
             await transport.deliver(entry.mail_from, entry.rcpt_to, entry.raw)
@@ -72,6 +75,7 @@ async def _deliver_one(session: Session, entry: OutboxEntry, transport: Transpor
             report.retrying += 1
             log.warning("will retry %s to %s at %s: %s", entry.message_id, entry.rcpt_to,
                         entry.next_attempt_at.isoformat(timespec="seconds"), exc)
+        return isinstance(exc, SenderSetupError)
     except PermanentDeliveryError as exc:
         outbox.mark_permanent_failure(session, entry, str(exc))
         report.failed += 1
@@ -81,3 +85,4 @@ async def _deliver_one(session: Session, entry: OutboxEntry, transport: Transpor
         report.sent += 1
         log.info("sent %s to %s via %s", entry.message_id, entry.rcpt_to,
                  transport.description)
+    return False

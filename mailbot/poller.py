@@ -25,7 +25,7 @@ from mailbot.errors import StoreError
 from mailbot.intake import IntakeContext, IntakeResult, Stage, process
 from mailbot.model import RawMail
 from mailbot.sources import Source
-from mailbot.store.models import FolderState, Message, Outcome, utcnow
+from mailbot.store.models import FolderState, Message, Outcome, PollRun, utcnow
 
 log = logging.getLogger("mailbot.intake")
 
@@ -59,7 +59,21 @@ def poll_once(engine: Engine, source: Source, ctx: IntakeContext,
         result = _process_or_quarantine(engine, mail, ctx)
         report.add(result)
         source.acknowledge(mail)
+    _record_poll_run(engine, source.origin, len(report.results))
     return report
+
+
+def _record_poll_run(engine: Engine, origin: str, messages: int) -> None:
+    """Note that *origin* was polled to the end (for `mailbot status` and monitoring)."""
+    with Session(engine) as session:
+        run = session.exec(select(PollRun).where(PollRun.origin == origin)).first()
+        run = run or PollRun(origin=origin)
+        run.last_poll_at, run.messages = utcnow(), messages
+        session.add(run)
+        try:
+            session.commit()
+        except IntegrityError:  # a concurrent poll inserted it first: theirs is as good
+            session.rollback()
 
 
 def load_checkpoint(engine: Engine, origin: str) -> tuple[int, int] | None:

@@ -25,6 +25,7 @@ import hmac
 import logging
 import os
 import secrets
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,12 +79,24 @@ def _new_key() -> str:
 
 
 def _create_keys_file(path: Path) -> dict[str, str]:
+    """Write fresh keys to *path*, atomically: a crash never leaves a half-written file,
+    and when two processes start at once the first file wins and both use it."""
     keys = {"data_key": _new_key(), "pseudonym_key": _new_key()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("# mailbot keys: back this file up apart from the database, never share it.\n")
-        fh.writelines(f'{name} = "{value}"\n' for name, value in keys.items())
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("# mailbot keys: back this file up apart from the database, "
+                     "never share it.\n")
+            fh.writelines(f'{name} = "{value}"\n' for name, value in keys.items())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrite keys
+    except FileExistsError:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    finally:
+        os.unlink(tmp)
     log.warning("created new encryption and pseudonym keys in %s: back it up", path)
     return keys
 

@@ -276,6 +276,7 @@ class SmtpSink:
         self.logins: list[str] = []  # user names that authenticated successfully
         self._messages: list[tuple[str, list[str], bytes]] = []
         self._script: list[tuple[str, str, str]] = []
+        self._down_after: int | None = None  # go_down_after(): messages left before going down
         self._cond = threading.Condition()
         self._controller: Controller | None = None
 
@@ -293,6 +294,30 @@ class SmtpSink:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    def restart(self) -> SmtpSink:
+        """Start again on the same port, as a mail server coming back after :meth:`stop` or
+        :meth:`go_down_after` (recorded messages are kept)."""
+        self.stop()
+        kw = {"authenticator": self._authenticate, "auth_require_tls": False} if self.auth else {}
+        self._controller = Controller(self, hostname=self.host, port=self.port, ready_timeout=10,
+                                      **kw)
+        self._controller.start()
+        return self
+
+    def go_down_after(self, count: int) -> None:
+        """Accept ``count`` more messages, then go down: that last message gets its 250, its
+        connection is closed and the port stops listening (connections are refused) until
+        :meth:`restart`."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._cond:
+            self._down_after = count
+
+    def lose_reply_next(self, times: int = 1) -> None:
+        """The next ``times`` messages are accepted and recorded, then the connection is reset
+        before the 250 is sent: the client cannot know its message got through."""
+        self._add("lose_reply", "DATA", "", times)
 
     def __enter__(self) -> SmtpSink:
         return self.start()
@@ -361,14 +386,34 @@ class SmtpSink:
 
     async def handle_DATA(self, server, session, envelope) -> str:
         """aiosmtpd hook; records the message unless scripted otherwise."""
+        action = getattr(envelope, "sink_action", None)
+        if action and action[0] == "lose_reply":
+            self._record(envelope)
+            envelope.sink_action = ("disconnect", "DATA", "")
         reply = await self._scripted(server, envelope, "DATA")
         if reply:
             return reply
+        self._record(envelope)
+        with self._cond:
+            if self._down_after is not None:
+                self._down_after -= 1
+            going_down = self._down_after == 0
+            if going_down:
+                self._down_after = None
+        if going_down:  # once this reply is written: close, and stop listening
+            asyncio.get_running_loop().call_soon(self._go_down, server)
+        return "250 OK"
+
+    def _record(self, envelope) -> None:
         with self._cond:
             self._messages.append((envelope.mail_from, list(envelope.rcpt_tos),
                                    bytes(envelope.content)))
             self._cond.notify_all()
-        return "250 OK"
+
+    def _go_down(self, server) -> None:
+        if self._controller is not None and self._controller.server is not None:
+            self._controller.server.close()  # the listening socket: refuse new connections
+        server.transport.close()  # after the buffered 250 is sent
 
     async def _scripted(self, server, envelope, stage: str) -> str | None:
         action = getattr(envelope, "sink_action", None)

@@ -139,6 +139,21 @@ def test_smtp_auth_and_no_password_in_logs(tmp_path, caplog):
     assert "s3cr3t-pw" not in logged and "wrong-pw" not in logged
 
 
+def test_a_refused_login_stops_the_flush_instead_of_trying_every_mail(tmp_path):
+    with SmtpSink(auth={"mailbot": "s3cr3t-pw"}) as sink:
+        service = smtp_service(tmp_path, sink, user="mailbot", password=SecretStr("wrong-pw"))
+        for i in (2, 3):
+            deliver(service.config.source.maildir.path, make_mail(
+                message_id=f"<q{i}@x.example>", From=f"p{i}@ecole.example"), f"{i}")
+        service.poll()
+        assert len(outbox(service)) == 3
+        report = service.flush()
+        assert (report.sent, report.retrying) == (0, 1)  # one refused login, not three
+        rows_ = sorted(outbox(service), key=lambda e: e.id)
+        assert [e.last_error != "" for e in rows_] == [True, False, False]
+        assert all(e.state == OutboxState.PENDING for e in rows_)
+
+
 @pytest.mark.parametrize("code", [421, 450, 452])
 def test_all_4xx_codes_are_transient(tmp_path, smtp_sink, code):
     service = smtp_service(tmp_path, smtp_sink)
