@@ -80,7 +80,7 @@ def try_rules(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
         at = at.replace(tzinfo=ZoneInfo(cfg.identity.timezone))
     run = dry_run(file.read_bytes(), rules, own_identity(cfg.identity),
                   ReportSettings(**cfg.reports.model_dump()), keys,
-                  cfg.identity.default_language, at)
+                  cfg.identity.default_language, at, cfg.limits)
     typer.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2) if as_json
                else summary(run))
 

@@ -11,20 +11,21 @@ from typing import Any
 
 from mailbot import report_intake, threads
 from mailbot.classify import OwnIdentity, classify
+from mailbot.config import LimitsConfig
 from mailbot.parse import parse_mail
 from mailbot.privacy import Keys
 from mailbot.reports import ReportSettings
 
 
 def inspect_mail(raw: bytes, identity: OwnIdentity, settings: ReportSettings,
-                 keys: Keys) -> dict[str, Any]:
+                 keys: Keys, limits: LimitsConfig | None = None) -> dict[str, Any]:
     """Describe *raw*; never raises for bad mail (the problem goes into ``defects``).
 
     For an e-carnet assistance report, ``report`` holds the normalised
     diagnosis; student names never appear in it (pseudonyms use *keys*).
     """
     try:
-        parsed = parse_mail(raw)
+        parsed = parse_mail(raw, limits)
         verdict = classify(parsed.message, parsed.from_addr, identity)
         report = report_intake.analyse(parsed, settings, keys)
     except Exception as exc:  # a description of bad mail, never a crash

@@ -15,14 +15,15 @@ Which library does what, and why:
   strings; see docs/design.md).
 
 Every header access is guarded: hostile mail must give a record with
-defects, never an exception.
+defects, never an exception. :mod:`mailbot.limits` bounds what one message may
+cost (MIME depth and parts, header length, body text); what it cuts or skips is
+listed in ``defects`` too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email
 import email.policy
 import hashlib
 import mimetypes
@@ -33,6 +34,8 @@ from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING
 
 from mailbot import headers
+from mailbot.config import LimitsConfig
+from mailbot.limits import read_message, structure_defects
 from mailbot.model import Attachment, ParsedMail
 from mailbot.quotes import extract_reply
 from mailbot.textbody import body_text
@@ -46,25 +49,26 @@ _UNSAFE_FILENAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 MAX_FILENAME = 120
 
 
-def parse_mail(raw: bytes) -> ParsedMail:
-    """Decode *raw* RFC 5322 bytes into a :class:`ParsedMail`.
+def parse_mail(raw: bytes, limits: LimitsConfig | None = None) -> ParsedMail:
+    """Decode *raw* RFC 5322 bytes into a :class:`ParsedMail`, within *limits*
+    (``[limits]``, the defaults when None).
 
-    Never raises on bad mail: problems are listed in ``defects``.
+    Never raises on bad mail: problems, and what the limits cut, are listed in
+    ``defects``.
     """
+    limits = limits or LimitsConfig()
     # A UTF-8 BOM or blank lines before the first header would make the
     # whole header block a body; real clients do send that.
-    message = email.message_from_bytes(raw.lstrip(b"\xef\xbb\xbf\r\n \t"),
-                                       policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    defects: list[str] = []
-    from_name, from_addr = _first_address(message, "From", defects)
+    message, defects = read_message(raw.lstrip(b"\xef\xbb\xbf\r\n \t"), limits)
+    from_name, from_addr = _sender(message, defects)
     _, reply_to = _first_address(message, "Reply-To", defects)
-    text, body_defects = body_text(message)
+    text, body_defects = body_text(message, max_bytes=limits.max_text_bytes)
     defects.extend(body_defects)
     if "\x00" in text:  # UTF-16 sent as UTF-8 is full of NULs; no text column takes them
         text = text.replace("\x00", "")
         defects.append("NUL characters removed from the text")
-    defects.extend(_structure_defects(message))
+    attachments = list(_attachments(message, defects, limits.max_attachments))
+    defects.extend(_structure_defects(message))  # after decoding: base64 defects show then
     return ParsedMail(
         message=message,
         message_id=_first_msgid(_header(message, "Message-ID", defects)),
@@ -79,7 +83,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         references=_MSGID.findall(_header(message, "References", defects)),
         text=text,
         reply_text=extract_reply(text),
-        attachments=list(_attachments(message, defects)),
+        attachments=attachments,
         defects=defects,
         content_sha256=hashlib.sha256(raw).hexdigest(),
     )
@@ -124,6 +128,27 @@ def _first_address(message: Message, name: str, defects: list[str]) -> tuple[str
     return name_, addr.lower()
 
 
+SENDER_FALLBACKS = ("Sender", "Reply-To", "Return-Path")
+
+
+def _sender(message: Message, defects: list[str]) -> tuple[str, str]:
+    """The sender: From, else (with a defect) Sender, Reply-To or Return-Path.
+
+    A mail without a usable From is still someone's mail; the envelope sender
+    is where its bounces, hence a reply, would go.
+    """
+    name, addr = _first_address(message, "From", defects)
+    if "@" in addr:
+        return name, addr
+    for header in SENDER_FALLBACKS:
+        other_name, other = _first_address(message, header, defects)
+        if "@" in other:
+            defects.append(f"no usable From address: sender taken from {header}")
+            return other_name, other
+    defects.append("no sender address in From, Sender, Reply-To or Return-Path")
+    return name, addr
+
+
 def _first_msgid(value: str) -> str | None:
     found = _MSGID.findall(value)
     if found:
@@ -149,19 +174,30 @@ def _date(message: Message, defects: list[str]) -> dt.datetime | None:
 
 
 def _structure_defects(message: Message) -> list[str]:
-    return [type(d).__name__ for part in message.walk() for d in part.defects]
+    try:
+        return structure_defects(list(message.walk()))
+    except Exception as exc:  # walk() recursion is bounded by the limits; never fail here
+        return [f"MIME structure: {type(exc).__name__}"]
 
 
-def _attachments(message: EmailMessage, defects: list[str]) -> Iterator[Attachment]:
+def _attachments(message: EmailMessage, defects: list[str], limit: int) -> Iterator[Attachment]:
     try:
         parts = list(message.iter_attachments())
     except Exception as exc:  # broken multipart structures
         defects.append(f"attachments: {type(exc).__name__}")
         return
-    for index, part in enumerate(parts, start=1):
-        payload = _payload_bytes(part)
+    if len(parts) > limit:
+        defects.append(f"{len(parts)} attachments: only the first {limit} listed "
+                       "([limits] max_attachments)")
+    for index, part in enumerate(parts[:limit], start=1):
+        try:
+            payload = _payload_bytes(part)
+            filename = part.get_filename() or ""
+        except Exception as exc:  # an unreadable part is still listed, empty
+            defects.append(f"attachment {index}: {type(exc).__name__}")
+            payload, filename = b"", ""
         yield Attachment(
-            filename=safe_filename(part.get_filename() or "", part.get_content_type(), index),
+            filename=safe_filename(filename, part.get_content_type(), index),
             content_type=part.get_content_type(),
             size=len(payload),
             sha256=hashlib.sha256(payload).hexdigest(),

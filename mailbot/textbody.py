@@ -60,18 +60,20 @@ _TAG = re.compile(r"<[^>]*>")
 _BLANK_RUN = re.compile(r"\n{3,}")
 
 
-def body_text(message: EmailMessage) -> tuple[str, list[str]]:
+def body_text(message: EmailMessage, max_bytes: int | None = None) -> tuple[str, list[str]]:
     """Return the readable text of *message* and a list of defect descriptions.
 
     The text/plain body is preferred, then text/html converted with html2text; a
     blank text/plain alternative falls through to the HTML one. Charsets are decoded
     leniently (see :func:`decode_part`), ``format=flowed`` is un-flowed and line endings
     become ``\\n``. A ``multipart/*`` part with a broken boundary yields its decoded raw
-    payload. Never raises: anything unexpected becomes a defect and ``""``.
+    payload. With *max_bytes*, only that much of the chosen part is decoded (cut at
+    a line end), with a defect. Never raises: anything unexpected becomes a defect
+    and ``""``.
     """
     defects: list[str] = []
     try:
-        text = _body_text(message, defects)
+        text = _body_text(message, defects, max_bytes)
     except Exception as exc:  # hostile mail must never stop the pipeline
         defects.append(f"body: {type(exc).__name__}: {exc}")
         text = ""
@@ -104,23 +106,23 @@ def html_to_text(markup: str) -> str:
     return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
-def _body_text(message: EmailMessage, defects: list[str]) -> str:
+def _body_text(message: EmailMessage, defects: list[str], max_bytes: int | None) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is not None and part.get_content_subtype() == "plain":
-        text = _decode_part(part, defects)
+        text = _decode_part(part, defects, max_bytes)
         html_part = None if text.strip() else message.get_body(preferencelist=("html",))
         if html_part is None:
             return text
         part = html_part
     if part is not None:
-        text = _decode_part(part, defects)
+        text = _decode_part(part, defects, max_bytes)
         return html_to_text(text) if part.get_content_subtype() == "html" else text
     broken = _broken_multipart(message)
     if broken is not None:
         defects.append(
             f"{broken.get_content_type()} part has no usable boundary; using its raw payload"
         )
-        return _decode_part(broken, defects)
+        return _decode_part(broken, defects, max_bytes)
     defects.append(f"no text body in {message.get_content_type()} message")
     return ""
 
@@ -133,7 +135,7 @@ def _broken_multipart(message: Message) -> Message | None:
     return None
 
 
-def _decode_part(part: Message, defects: list[str]) -> str:
+def _decode_part(part: Message, defects: list[str], max_bytes: int | None = None) -> str:
     try:
         data = part.get_payload(decode=True)
     except Exception as exc:
@@ -141,6 +143,10 @@ def _decode_part(part: Message, defects: list[str]) -> str:
         return ""
     if not isinstance(data, bytes):
         return ""
+    if max_bytes is not None and len(data) > max_bytes:
+        defects.append(f"text body of {len(data):,} bytes: only the first {max_bytes:,} read "
+                       "([limits] max_text_bytes)")
+        data = _cut_at_line_end(data, max_bytes)
     label = _charset_label(part)
     text, defect = _decode_bytes(data, label)
     if defect:
@@ -149,6 +155,17 @@ def _decode_part(part: Message, defects: list[str]) -> str:
     if part.get_content_subtype() == "plain" and _param(part, "format") == "flowed":
         text = unflow(text, delsp=_param(part, "delsp") == "yes")
     return text
+
+
+def _cut_at_line_end(data: bytes, size: int) -> bytes:
+    """The first *size* bytes of *data*, back to the last line end if one is near.
+
+    A newline byte is never inside a multi-byte character of the ASCII-compatible
+    charsets mail uses (UTF-8, GB18030, Shift_JIS, EUC-*), so no character is split.
+    """
+    cut = data[:size]
+    end = cut.rfind(b"\n", max(0, size - 4096))
+    return cut[: end + 1] if end >= 0 else cut
 
 
 def _param(part: Message, name: str) -> str:

@@ -255,7 +255,14 @@ def test_auto_submitted_no_is_normal(value: str) -> None:
     assert kind(person(f"Auto-Submitted: {value}\n")) == MailKind.NORMAL
 
 
-@pytest.mark.parametrize("header", ["X-Autoreply: yes", "X-Autorespond: Vacation"])
+@pytest.mark.parametrize("header", [
+    "X-Autoreply: yes",
+    "X-Autorespond: Vacation",
+    "X-Auto-Reply: yes",
+    "X-Autoresponder: Will not send another autoreply for 86400 seconds",  # OpenSRS
+    "X-Autoresponse: yes",
+    "X-AutoReply-From: elodie@example.fr",
+])
 def test_autoreply_headers_are_auto_reply(header: str) -> None:
     assert verdict(person(f"{header}\n")) == Verdict(MailKind.AUTO_REPLY, header)
 
@@ -265,6 +272,50 @@ def test_precedence_is_auto_reply(value: str) -> None:
     assert verdict(person(f"Precedence: {value}\n")) == Verdict(
         MailKind.AUTO_REPLY, f"Precedence: {value.lower()}"
     )
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("Precedence:  Bulk (newsletter)", "Precedence: bulk"),
+    ("Precedence: auto-reply", "Precedence: auto_reply"),
+    ("Precedence: junk; x=y", "Precedence: junk"),
+    ("X-Precedence: bulk", "X-Precedence: bulk"),
+    ("Delivered-To: Autoresponder", "Delivered-To: Autoresponder"),
+])
+def test_precedence_variants_and_qmail_autoresponder(line: str, reason: str) -> None:
+    assert verdict(person(f"{line}\n")) == Verdict(MailKind.AUTO_REPLY, reason)
+
+
+@pytest.mark.parametrize("value", ["first-class", "normal", "", "bulkier"])
+def test_other_precedence_values_are_normal(value: str) -> None:
+    assert kind(person(f"Precedence: {value}\n")) == MailKind.NORMAL
+
+
+def test_delivered_to_a_person_is_normal() -> None:
+    assert kind(person("Delivered-To: support@helpdesk.example.test\n")) == MailKind.NORMAL
+
+
+REAL_AUTORESPONDERS = {
+    # Gmail's vacation responder.
+    "gmail": "Auto-Submitted: auto-replied\nX-Autoreply: yes\n",
+    # Mail.ru (freescout-help-desk/freescout#2826).
+    "mail.ru": "Auto-Submitted: auto-replied\nX-AutoReply: elodie@example.fr\nPrecedence: bulk\n",
+    # Microsoft 365 out-of-office reply.
+    "m365": "Auto-Submitted: auto-generated\nX-Auto-Response-Suppress: All\n",
+    # Mimecast autoresponder (corpus sisimai/bsd/rfc3834-06.eml).
+    "mimecast": ("Auto-Submitted: auto-replied\n"
+                 "X-Auto-Response-Suppress: OOF, AutoReply, DR, NDR, RN, NRN\nPrecedence: bulk\n"),
+    # OpenSRS via Amazon SES (freescout-help-desk/freescout#4226).
+    "opensrs": "X-Autoresponder: Will not send another autoreply for 86400 seconds\n",
+}
+
+
+@pytest.mark.parametrize("extra", REAL_AUTORESPONDERS.values(), ids=REAL_AUTORESPONDERS.keys())
+def test_headers_real_autoresponders_send_are_recognised(extra: str) -> None:
+    assert kind(person(extra, subject="Re: Question")) == MailKind.AUTO_REPLY
+
+
+def test_x_precedence_list_is_list() -> None:
+    assert verdict(person("X-Precedence: list\n")) == Verdict(MailKind.LIST, "X-Precedence: list")
 
 
 @pytest.mark.parametrize("report", ["disposition-notification", "feedback-report"])
@@ -303,11 +354,41 @@ def test_vacation_subject_with_a_header_signal_is_auto_reply(subject: str, heade
     assert v.reason.startswith("subject ")
 
 
-@pytest.mark.parametrize("subject", VACATION_SUBJECTS)
-def test_vacation_subject_with_only_outlook_suppress_header_is_normal(subject: str) -> None:
-    # Outlook and Exchange lists set X-Auto-Response-Suppress on ordinary mail:
-    # a teacher's "Absence du bureau" question sent from Outlook must reach us.
-    assert kind(person("X-Auto-Response-Suppress: All\n", subject=subject)) == MailKind.NORMAL
+EXCHANGE_REPLY_SUBJECTS = [
+    "Automatic reply: Question",
+    "=?utf-8?q?R=C3=A9ponse_automatique=C2=A0=3A_Question?=",  # with a no-break space
+    "Réponse automatique : Question",
+    "Automatische Antwort: Welcome",
+    "Out of Office AutoReply: Question",
+    "Out of Office: Question",
+    "Respuesta automática: Pregunta",
+    "AutoReply: Question",
+]
+
+
+@pytest.mark.parametrize("subject", EXCHANGE_REPLY_SUBJECTS)
+def test_exchange_reply_prefix_with_suppress_all_is_auto_reply(subject: str) -> None:
+    # Exchange out-of-office replies without Auto-Submitted: the subject starts with the
+    # responder's prefix and Exchange stamps X-Auto-Response-Suppress: All on them.
+    text = person("X-Auto-Response-Suppress: All\nThread-Topic: Question\n", subject=subject)
+    v = verdict(text)
+    assert v.kind == MailKind.AUTO_REPLY
+    assert v.reason.startswith("subject starting ")
+    assert v.reason.endswith("with X-Auto-Response-Suppress: All")
+
+
+@pytest.mark.parametrize(("suppress", "subject"), [
+    # A person's subject that merely mentions absence or automatic replies.
+    ("All", "Absence du bureau"),
+    ("All", "Question sur la réponse automatique de l'appli"),
+    ("All", "Re: Out of office: question"),
+    # The kinds an Exchange distribution list stamps on ordinary mail are not "All".
+    ("DR, OOF, AutoReply", "Automatic reply: Question"),
+    ("OOF", "Réponse automatique : Question"),
+])
+def test_suppress_header_on_a_person_s_mail_stays_normal(suppress: str, subject: str) -> None:
+    text = person(f"X-Auto-Response-Suppress: {suppress}\n", subject=subject)
+    assert kind(text) == MailKind.NORMAL
 
 
 @pytest.mark.parametrize("subject", VACATION_SUBJECTS)

@@ -187,9 +187,9 @@ def test_a_message_over_the_size_limit_is_quarantined_unparsed(tmp_path, monkeyp
 
     parsed_sizes = []
 
-    def guarded(raw: bytes):
+    def guarded(raw: bytes, limits=None):
         parsed_sizes.append(len(raw))
-        return parse_mail(raw)
+        return parse_mail(raw, limits)
 
     monkeypatch.setattr(intake, "parse_mail", guarded)
     monkeypatch.setattr(report_intake, "parse_mail", guarded)

@@ -16,6 +16,7 @@ from typing import Any
 
 from mailbot import acks, report_intake
 from mailbot.classify import OwnIdentity, classify
+from mailbot.config import LimitsConfig
 from mailbot.model import MailKind
 from mailbot.parse import parse_mail
 from mailbot.privacy import Keys
@@ -41,14 +42,15 @@ class DryRun:
 
 def dry_run(raw: bytes, rules: RuleSet, identity: OwnIdentity, settings: ReportSettings,
             keys: Keys, default_language: str = "fr",
-            received_at: dt.datetime | None = None) -> DryRun:
+            received_at: dt.datetime | None = None,
+            limits: LimitsConfig | None = None) -> DryRun:
     """Evaluate *rules* on the message *raw*; never raises for bad mail.
 
     *received_at* defaults to the message's Date header (so a saved mail
     gives the same answer every time), else now.
     """
     try:
-        parsed = parse_mail(raw)
+        parsed = parse_mail(raw, limits)
         kind = classify(parsed.message, parsed.from_addr, identity).kind.value
         report = report_intake.analyse(parsed, settings, keys)
     except Exception as exc:  # describe bad mail, never crash
