@@ -10,6 +10,7 @@ from sqlmodel import Session
 from mailbot import loops, outbox
 from mailbot.compose import ReplyContext, build_reply, reply_context
 from mailbot.config import IdentityConfig, LoopsConfig
+from mailbot.estimates import Estimate, describe
 from mailbot.lang import detect_language
 from mailbot.model import ParsedMail
 from mailbot.render import Renderer, format_date
@@ -67,12 +68,14 @@ def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
                           renderer: Renderer, identity: IdentityConfig,
                           is_report: bool = False, template: str = "ack",
                           suggestions: Sequence[Mapping[str, str | None]] = (),
-                          loops_config: LoopsConfig | None = None) -> None:
+                          loops_config: LoopsConfig | None = None,
+                          estimate: Estimate | None = None) -> None:
     """Render ``ack`` in the ticket's language and put it in the outbox (not committed).
 
     For an assistance report the text says so, and an ``urgente`` priority
     announces the faster handling. *template* is ``ack`` or the auto-reply a
-    rule chose; *suggestions* are FAQ articles (``title``, ``excerpt``, ``url``).
+    rule chose; *suggestions* are FAQ articles (``title``, ``excerpt``, ``url``);
+    *estimate* the expected resolution time (:mod:`mailbot.estimates`).
     """
     assert ticket.id is not None
     context, refused = answer_context(session, parsed, identity, loops_config)
@@ -93,6 +96,8 @@ def queue_acknowledgement(session: Session, ticket: Ticket, parsed: ParsedMail,
         is_report=is_report,
         priority=ticket.priority,
         suggestions=list(suggestions),
+        resolution_estimate=describe(estimate, ticket.language) if estimate else "",
+        estimate_basis=estimate.basis if estimate else "",
     )
     message = build_reply(rendered, context, from_addr=identity.support_address,
                           from_name=identity.support_name,

@@ -6,6 +6,7 @@ not found), 2 bad usage or configuration.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import logging
@@ -17,6 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from mailbot import views
+from mailbot.cli_db import db_app
 from mailbot.cli_faq import faq_app
 from mailbot.cli_rules import rules_app
 from mailbot.config import Config, load_config
@@ -33,6 +35,7 @@ incidents_app = typer.Typer(help="Recurring problems across reports.", no_args_i
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(rules_app, name="rules")
 app.add_typer(faq_app, name="faq")
+app.add_typer(db_app, name="db")
 outbox_app = typer.Typer(help="Outgoing mail.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 quarantine_app = typer.Typer(help="Messages that failed a stage.", no_args_is_help=True)
@@ -115,6 +118,28 @@ def flush(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def sweep(now: Annotated[str | None, typer.Option(
+              help="Act as if it were this time (ISO 8601, e.g. 2026-12-01T09:00+01:00); "
+                   "for tests and catching up.")] = None,
+          config: ConfigOption = None) -> None:
+    """Apply the lifecycle timers and SLA escalations now (`mailbot run` does it on a schedule)."""
+    at = None
+    if now is not None:
+        try:
+            at = dt.datetime.fromisoformat(now)
+        except ValueError as exc:
+            typer.echo(f"--now: not an ISO 8601 time: {now!r}", err=True)
+            raise typer.Exit(2) from exc
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    service = _service(_config(config))
+    report = service.sweep(at)
+    flushed = service.flush()
+    typer.echo(f"resolved {len(report.resolved)}, closed {len(report.closed)}, escalated "
+               f"{len(report.escalated)}; outbox: sent {flushed.sent}, retrying "
+               f"{flushed.retrying}, failed {flushed.failed}")
+
+
+@app.command()
 def demo(directory: Annotated[Path, typer.Option("--dir", help="Where to put the demo.")
                               ] = Path("mailbot-demo")) -> None:
     """Run the whole loop on sample mail, no server needed (safe to run twice)."""
@@ -138,7 +163,7 @@ def inspect_cmd(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False
     # Existing keys give the same pseudonyms as the service; none are created here.
     keys = load_keys(cfg.privacy.keys_file, create=False)
     result = inspect_mail(file.read_bytes(), own_identity(cfg.identity),
-                          ReportSettings(**cfg.reports.model_dump()), keys)
+                          ReportSettings(**cfg.reports.model_dump()), keys, cfg.limits)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json
                else views.inspect_text(result))
 
@@ -201,8 +226,8 @@ def quarantine_show(row_id: Annotated[int, typer.Argument(help="Number from `qua
     typer.echo(views.quarantine_detail(row))
 
 
-@quarantine_app.command("replay")
-def quarantine_replay(
+@quarantine_app.command("reprocess")
+def quarantine_reprocess(
         row_ids: Annotated[list[int] | None, typer.Argument(
             help="Numbers from `quarantine list`.")] = None,
         replay_all: Annotated[bool, typer.Option("--all", help="Every quarantined message.")
@@ -236,6 +261,10 @@ def quarantine_replay(
                    + (f" [{result.ticket_ref}]" if result.ticket_ref else ""))
     if failed:
         raise typer.Exit(1)
+
+
+# `replay` was the first name of `reprocess`: kept for scripts that use it.
+quarantine_app.command("replay", help="Same as `quarantine reprocess`.")(quarantine_reprocess)
 
 
 @outbox_app.command("list")
@@ -293,11 +322,12 @@ def faq_stats(config: ConfigOption = None) -> None:
 @app.command("status")
 def status_cmd(config: ConfigOption = None) -> None:
     """The service at a glance; exit 1 when something needs a person (for monitoring)."""
-    import datetime as dt
-
     now = dt.datetime.now(dt.UTC)
-    current = queries.status(_engine(_config(config)), now)
-    problems = current.problems(now, dt.timedelta(hours=1))
-    typer.echo(views.status_text(current, problems))
+    settings = _config(config)
+    current = queries.status(_engine(settings), now)
+    # A few missed polls are an outage worth a look, not one slow poll.
+    poll_too_old = dt.timedelta(seconds=max(900, 5 * settings.schedule.poll_interval_seconds))
+    problems = current.problems(now, dt.timedelta(hours=1), poll_too_old)
+    typer.echo(views.status_text(current, problems, now))
     if problems:
         raise typer.Exit(1)

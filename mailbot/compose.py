@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.policy
+import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
@@ -62,19 +63,28 @@ def ascii_address(address: str) -> str | None:
 
 def build_reply(rendered: RenderedMail, context: ReplyContext, *, from_addr: str,
                 from_name: str, msgid_domain: str, language: str,
-                now: dt.datetime | None = None) -> EmailMessage:
-    """An automatic answer as an :class:`EmailMessage` with CRLF policy."""
+                now: dt.datetime | None = None,
+                auto_submitted: str | None = "auto-replied") -> EmailMessage:
+    """An answer as an :class:`EmailMessage` with CRLF policy.
+
+    *auto_submitted* is ``auto-replied`` for answers to a mail, ``auto-generated``
+    for notices mailbot writes on its own (a status change), None for a
+    person's words relayed (RFC 3834 §5).
+    """
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = formataddr((from_name, from_addr))
     message["To"] = formataddr((context.to_name, context.to_addr))
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
-    message["Message-ID"] = make_msgid(domain=msgid_domain)
+    # A secret random part: citing one of our Message-IDs proves one received it
+    # (mailbot.tickets.may_write), so it must not be guessable.
+    message["Message-ID"] = make_msgid(idstring=secrets.token_hex(12), domain=msgid_domain)
     if context.in_reply_to:
         message["In-Reply-To"] = context.in_reply_to
     if context.references:
         message["References"] = " ".join(context.references)
-    message["Auto-Submitted"] = "auto-replied"
+    if auto_submitted:
+        message["Auto-Submitted"] = auto_submitted
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(rendered.text, cte="quoted-printable")
     if rendered.html is not None:

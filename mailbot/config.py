@@ -99,7 +99,13 @@ class OutboxConfig(_Section):
 
 
 class LimitsConfig(_Section):
+    """What one message may cost to read (see mailbot/limits.py)."""
+
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_mime_depth: int = Field(default=32, ge=2)
+    max_attachments: int = Field(default=100, ge=1)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_text_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
 class LoopsConfig(_Section):
@@ -128,6 +134,67 @@ class ReportsConfig(_Section):
     sync_stale_hours: float = 24.0
     journal_max_bytes: int = 20 * 1024 * 1024
     attachment_max_bytes: int = 50 * 1024 * 1024
+
+
+Team = Literal["technique", "pédagogique"]
+Priority = Literal["normale", "importante", "urgente"]
+
+
+class StaffMember(_Section):
+    """One member of the support team (``[[staff]]``)."""
+
+    address: str
+    name: str = ""
+    team: Team = "technique"
+    role: Literal["agent", "lead"] = "agent"
+    lead: str | None = None  # who hears about this member's escalated tickets
+
+    @field_validator("address", "lead")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and (value.count("@") != 1 or " " in value.strip()):
+            raise ValueError(f"not a mail address: {value!r}")
+        return value.strip().lower() if value is not None else None
+
+
+class StaffAuthConfig(_Section):
+    """How a staff mail proves it really comes from staff."""
+
+    authserv_ids: list[str] = Field(default_factory=list)
+    trusted_relays: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_relays")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # raises ValueError with the culprit
+        return value
+
+
+class LifecycleConfig(_Section):
+    """Timers of the ticket lifecycle."""
+
+    auto_resolve_days: float = Field(default=7.0, gt=0)
+    auto_close_days: float = Field(default=14.0, gt=0)
+    sweep_interval_seconds: float = Field(default=600.0, ge=1)
+    estimate_window_days: int = Field(default=90, ge=1)
+    estimate_min_tickets: int = Field(default=5, ge=1)
+
+
+class SlaTarget(_Section):
+    """Targets for one priority, in hours from the ticket's opening."""
+
+    first_response_hours: float = Field(gt=0)
+    resolution_hours: float = Field(gt=0)
+
+
+def default_sla() -> dict[str, SlaTarget]:
+    """The SLA targets used for a priority `[sla]` does not mention."""
+    return {"normale": SlaTarget(first_response_hours=24, resolution_hours=120),
+            "importante": SlaTarget(first_response_hours=8, resolution_hours=48),
+            "urgente": SlaTarget(first_response_hours=2, resolution_hours=24)}
 
 
 class ScheduleConfig(_Section):
@@ -160,7 +227,27 @@ class Config(_Section):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    staff: list[StaffMember] = Field(default_factory=list)
+    staff_auth: StaffAuthConfig = Field(default_factory=StaffAuthConfig)
+    teams: dict[Team, str] = Field(default_factory=dict)  # team -> its mail address
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
+    sla: dict[Priority, SlaTarget] = Field(default_factory=default_sla)
     templates_dir: Path | None = None
+
+    @field_validator("sla", mode="before")
+    @classmethod
+    def _sla_defaults(cls, value: object) -> object:
+        """A priority left out of ``[sla]`` keeps its default targets."""
+        if isinstance(value, dict):
+            return {**default_sla(), **value}
+        return value
+
+    @model_validator(mode="after")
+    def _unique_staff(self) -> Config:
+        addresses = [m.address for m in self.staff]
+        if len(addresses) != len(set(addresses)):
+            raise ValueError("[[staff]] lists the same address twice")
+        return self
 
 
 def load_config(path: Path | None) -> Config:

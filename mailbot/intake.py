@@ -12,21 +12,44 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from jinja2 import TemplateError
 from sqlmodel import Session, select
 
-from mailbot import acks, bounces, outbox, report_intake, reports, tickets, triage
+from mailbot import (
+    acks,
+    bounces,
+    conversation,
+    estimates,
+    lifecycle,
+    limits,
+    outbox,
+    report_intake,
+    reports,
+    staffmail,
+    tickets,
+    triage,
+)
 from mailbot.classify import OwnIdentity, classify
-from mailbot.config import IdentityConfig, LoopsConfig
+from mailbot.config import (
+    IdentityConfig,
+    LifecycleConfig,
+    LimitsConfig,
+    LoopsConfig,
+    SlaTarget,
+    StaffMember,
+    default_sla,
+)
 from mailbot.faq import KnowledgeBase
 from mailbot.model import MailKind, ParsedMail, RawMail, Verdict
+from mailbot.notify import Notifier
 from mailbot.parse import parse_mail
 from mailbot.privacy import Keys, Sealer
 from mailbot.render import Renderer
 from mailbot.rules import Decision, RuleWatcher
-from mailbot.store.models import Message, Outcome, Ticket, utcnow
+from mailbot.store.models import Message, Outcome, Ticket, TicketStatus, utcnow
 
 log = logging.getLogger("mailbot.intake")
 
@@ -65,12 +88,21 @@ class IntakeContext:
     faq_base_url: str | None = None
     loops_config: LoopsConfig = field(default_factory=LoopsConfig)
     max_message_bytes: int = 50 * 1024 * 1024
+    limits: LimitsConfig = field(default_factory=LimitsConfig)  # [limits]
+    staff: staffmail.StaffDirectory = field(default_factory=staffmail.StaffDirectory)
+    lifecycle_config: LifecycleConfig = field(default_factory=LifecycleConfig)
+    sla: Mapping[str, SlaTarget] = field(default_factory=default_sla)
     identity: OwnIdentity = field(init=False)
     sealer: Sealer = field(init=False)
+    notifier: Notifier = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "identity", own_identity(self.identity_config))
         object.__setattr__(self, "sealer", Sealer(self.keys))
+        object.__setattr__(self, "notifier", Notifier(
+            self.renderer, self.identity_config, self.loops_config,
+            auto_resolve_days=self.lifecycle_config.auto_resolve_days,
+            auto_close_days=self.lifecycle_config.auto_close_days))
 
 
 @dataclass(frozen=True)
@@ -81,6 +113,7 @@ class IntakeResult:
     reason: str
     message_id: str | None
     ticket_ref: str | None = None
+    message_row_id: int | None = None
 
 
 def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -> IntakeResult:
@@ -89,7 +122,7 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
     if len(mail.raw) > ctx.max_message_bytes:
         raise QuarantineMail(f"message of {len(mail.raw):,} bytes is over the limit of "
                              f"{ctx.max_message_bytes:,} ([limits] max_message_bytes)")
-    parsed = parse_mail(mail.raw)
+    parsed = parse_mail(mail.raw, ctx.limits)
     stage.name = "dedupe"
     same_id = _stored_with_same_identity(session, parsed)
     if any(row.content_sha256 == parsed.content_sha256 for row in same_id):
@@ -100,9 +133,19 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
     stage.name = "classify"
     verdict = classify(parsed.message, parsed.from_addr, ctx.identity)
     stage.name = "thread"
-    ticket, thread_note = tickets.find_ticket(session, parsed)
+    thread = tickets.locate(session, parsed)
+    ticket, thread_note, refused = conversation.writable(session, parsed, thread)
     if verdict.kind != MailKind.NORMAL:
         return _ignore_machine_mail(session, mail, parsed, ctx, ticket, verdict)
+    member = ctx.staff.member(parsed.from_addr)
+    if member is not None:
+        stage.name = "staff"
+        handled = _staff_mail(session, mail, parsed, ctx, member, thread, verdict)
+        if handled is not None:
+            return handled
+    effect = conversation.requester_effect(ticket, parsed)
+    if ticket is not None and ticket.status == TicketStatus.CLOSED and effect.rating is None:
+        ticket, thread_note = None, f"{ticket.ref} is closed: a new ticket is opened"
     stage.name = "report"
     report = report_intake.analyse(parsed, ctx.report_settings, ctx.keys)
     if report is not None and ticket is not None and _only_quoted(parsed, report):
@@ -138,16 +181,62 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
     if ticket is not None:
         ticket.updated_at = utcnow()
         triage.apply_decision(session, ticket, decision, new_ticket=False)
-        return _record(session, mail, parsed, ctx, ticket, Outcome.APPENDED, thread_note,
-                       verdict, report, decision)
-    ticket = tickets.open_ticket(session, parsed, language)
+        result = _record(session, mail, parsed, ctx, ticket, Outcome.APPENDED,
+                         "; ".join(n for n in (thread_note, effect.detail) if n), verdict,
+                         report, decision)
+        stage.name = "follow-up"
+        conversation.after_reply(session, ticket, parsed, ctx.notifier, ctx.staff, thread,
+                                 effect, result.message_row_id)
+        return result
+    ticket, opened = tickets.open_ticket(session, parsed, language)
     reason = ("new report" if report else "new request") + (
         f" ({thread_note})" if thread_note else "")
     result = _record(session, mail, parsed, ctx, ticket, Outcome.NEW_TICKET, reason, verdict,
                      report, decision)
+    opened.message_row_id = result.message_row_id
     triage.apply_decision(session, ticket, decision)  # after the report: rules have the last word
+    if refused is not None:
+        conversation.log_refused_write(session, refused, ticket, parsed, result.message_row_id)
     stage.name = "acknowledge"
     _acknowledge(session, ticket, parsed, ctx, report, decision)
+    conversation.copy_to_team(session, ticket, parsed, ctx.notifier, ctx.staff, "new")
+    return result
+
+
+def _staff_mail(session: Session, mail: RawMail, parsed: ParsedMail, ctx: IntakeContext,
+                member: StaffMember, thread: tickets.Thread,
+                verdict: Verdict) -> IntakeResult | None:
+    """An authenticated staff mail: commands and answer applied to the ticket.
+
+    None when it is to be handled as an ordinary mail: not authenticated
+    (forged), or a staff member writing a new request of their own.
+    """
+    auth = ctx.staff.authenticate(parsed)
+    ticket = tickets.follow_merges(session, thread.ticket) if thread.ticket else None
+    if not auth.authenticated:
+        log.warning("mail claiming to be from staff %s is not authenticated (%s): handled as "
+                    "an external mail", parsed.from_addr, auth.reason)
+        if ticket is not None:
+            lifecycle.record_event(session, ticket, "staff_auth_failed",
+                                   f"mail from {parsed.from_addr} not authenticated: "
+                                   f"{auth.reason}; nothing applied", actor=parsed.from_addr)
+        return None
+    if ticket is not None:
+        parsed = report_intake.scrub_known_names(session, ticket, parsed, ctx.keys)
+    staff_plan = staffmail.plan(session, parsed, member, ticket, ctx.staff)
+    if ticket is None and not staff_plan.commands and not staff_plan.errors:
+        return None
+    if staff_plan.errors:
+        result = _record(session, mail, parsed, ctx, ticket, Outcome.IGNORED, staff_plan.reason,
+                         verdict)
+        ctx.notifier.command_help(session, ticket, parsed.from_addr, member.name,
+                                  staff_plan.errors, staffmail.help_lines(
+                                      ctx.identity_config.default_language),
+                                  parsed.message_id)
+        return result
+    result = _record(session, mail, parsed, ctx, ticket, Outcome.APPENDED, staff_plan.reason,
+                     verdict)
+    staffmail.apply(session, staff_plan, ctx.notifier, result.message_row_id)
     return result
 
 
@@ -160,12 +249,14 @@ def _acknowledge(session: Session, ticket: Ticket, parsed: ParsedMail, ctx: Inta
     """
     suggestions = triage.faq_suggestions(session, ticket, parsed, decision, ctx.faq, report,
                                          ctx.faq_base_url)
+    estimate = estimates.resolution_estimate(session, ticket.priority, ticket.category,
+                                             ctx.sla, ctx.lifecycle_config)
     for template in dict.fromkeys(decision.auto_replies if decision else ()) or ("ack",):
         try:  # rendering comes before anything is added to the session
             acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer,
                                        ctx.identity_config, is_report=report is not None,
                                        template=template, suggestions=suggestions,
-                                       loops_config=ctx.loops_config)
+                                       loops_config=ctx.loops_config, estimate=estimate)
         except TemplateError as exc:  # a rule's template is broken: the requester still
             if template == "ack":      # gets the standard acknowledgement
                 raise
@@ -173,7 +264,8 @@ def _acknowledge(session: Session, ticket: Ticket, parsed: ParsedMail, ctx: Inta
                       template, exc)
             acks.queue_acknowledgement(session, ticket, parsed, ctx.renderer,
                                        ctx.identity_config, is_report=report is not None,
-                                       suggestions=suggestions, loops_config=ctx.loops_config)
+                                       suggestions=suggestions, loops_config=ctx.loops_config,
+                                       estimate=estimate)
 
 
 def _ignore_machine_mail(session: Session, mail: RawMail, parsed: ParsedMail,
@@ -227,6 +319,7 @@ def _record(session: Session, mail: RawMail, parsed: ParsedMail, ctx: IntakeCont
         body_text=parsed.reply_text or parsed.text,
         outcome=outcome.value,
         outcome_reason=reason,
+        outcome_detail=limits.defect_note(parsed.defects),
         rule_hits=triage.rule_names(decision),
         raw_sealed=True,
         raw=ctx.sealer.seal(report_intake.raw_to_keep(mail.raw, report, parsed,
@@ -235,9 +328,14 @@ def _record(session: Session, mail: RawMail, parsed: ParsedMail, ctx: IntakeCont
     session.add(message)
     if ticket is not None:
         session.add(ticket)
+    session.flush()  # the row's id: events caused by this message point at it
+    if ticket is not None and parsed.defects and outcome != Outcome.IGNORED:
+        lifecycle.record_event(session, ticket, "mail_defects",
+                               limits.defect_note(parsed.defects), actor=parsed.from_addr,
+                               message_row_id=message.id)
     if report is not None and ticket is not None:
-        session.flush()
         report_intake.attach_report(session, ticket, report, message, ctx.keys)
     log.info("%s %s: %s%s", parsed.message_id or "(no Message-ID)", outcome.value, reason,
              f" [{ticket.ref}]" if ticket else "")
-    return IntakeResult(outcome, reason, parsed.message_id, ticket.ref if ticket else None)
+    return IntakeResult(outcome, reason, parsed.message_id, ticket.ref if ticket else None,
+                        message.id)

@@ -150,7 +150,7 @@ _MPR_MAX_LINES, _MPR_MAX_LINE = 1000, 250  # what mail-parser-reply is shown
 _MPR = EmailReplyParser(languages=["fr", "en"])
 
 
-def extract_reply(text: str) -> str:
+def extract_reply(text: str, keep_signature: bool = False) -> str:
     """Return only what the sender newly wrote in *text* (a readable body).
 
     Drops the attribution or header block and everything quoted or forwarded below
@@ -159,6 +159,8 @@ def extract_reply(text: str) -> str:
     (bottom-posting, interleaved answers) is kept, blocks in order, separated by one
     blank line. The result has no trailing spaces on lines, no runs of blank lines
     and no surrounding blank lines; text without any quote comes back just tidied.
+    With *keep_signature* the ``-- `` signature stays (a staff answer relayed
+    to a requester keeps its author's signature).
     """
     lines = [line.rstrip() for line in _normalise(text).split("\n")]
     quoted = [bool(_QUOTE_MARKS.match(line)) for line in lines]
@@ -171,7 +173,7 @@ def extract_reply(text: str) -> str:
                 blocks.append([])
             continue
         blocks[-1].append(lines[index])
-    kept = [_clean_block(block) for block in blocks]
+    kept = [_clean_block(block, keep_signature) for block in blocks]
     return _tidy("\n\n".join(block for block in kept if block.strip()))
 
 
@@ -300,12 +302,12 @@ def _mpr_headers(lines: list[str]) -> dict[int, int]:
     return found
 
 
-def _clean_block(block: list[str]) -> str:
+def _clean_block(block: list[str], keep_signature: bool = False) -> str:
     """Drop a ``-- `` signature (to the end of the block), device lines and a
     trailing rule line (the ``<hr>`` or underscores above a quote)."""
     kept: list[str] = []
     for line in block:
-        if _SIGNATURE.match(line):
+        if _SIGNATURE.match(line) and not keep_signature:
             break
         if not _matches(DEVICE_LINES, _probe(line)):
             kept.append(line)

@@ -1,4 +1,4 @@
-"""``mailbot run``: two APScheduler jobs (poll, flush) until Ctrl-C or SIGTERM.
+"""``mailbot run``: three APScheduler jobs (poll, flush, sweep) until Ctrl-C or SIGTERM.
 
 Each job runs with ``max_instances=1`` and ``coalesce=True``: a slow poll is
 never run twice at once and missed runs collapse into one. A job that raises
@@ -25,7 +25,7 @@ log = logging.getLogger("mailbot")
 
 
 def build_scheduler(service: Service) -> BackgroundScheduler:
-    """A scheduler with the poll and flush jobs, both due immediately."""
+    """A scheduler with the poll, flush and sweep jobs, all due immediately."""
     schedule = service.config.schedule
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
         "max_instances": 1, "coalesce": True, "misfire_grace_time": 30})
@@ -34,6 +34,9 @@ def build_scheduler(service: Service) -> BackgroundScheduler:
                       seconds=schedule.poll_interval_seconds, id="poll", next_run_time=now)
     scheduler.add_job(_quietly(service.flush), "interval",
                       seconds=schedule.flush_interval_seconds, id="flush", next_run_time=now)
+    scheduler.add_job(_quietly(service.sweep), "interval",
+                      seconds=service.config.lifecycle.sweep_interval_seconds, id="sweep",
+                      next_run_time=now)
     return scheduler
 
 

@@ -6,12 +6,14 @@ about either.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from contextlib import closing
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from mailbot.config import Config
 from mailbot.delivery import FlushReport, flush_outbox
@@ -24,7 +26,10 @@ from mailbot.reports import ReportSettings
 from mailbot.rules import RuleError, RuleWatcher, default_rules_dir
 from mailbot.send import Transport, make_transport
 from mailbot.sources import open_source
+from mailbot.staffmail import StaffDirectory
 from mailbot.store.db import make_engine
+from mailbot.store.models import utcnow
+from mailbot.sweep import SweepReport, sweep
 
 log = logging.getLogger("mailbot")
 
@@ -60,6 +65,10 @@ class Service:
                 faq_base_url=config.faq.base_url,
                 loops_config=config.loops,
                 max_message_bytes=config.limits.max_message_bytes,
+                limits=config.limits,
+                staff=StaffDirectory.from_config(config),
+                lifecycle_config=config.lifecycle,
+                sla=config.sla,
             ),
             transport=make_transport(config.sender),
         )
@@ -71,6 +80,16 @@ class Service:
                                should_stop=self.stop_requested.is_set)
         if report.results:
             log.info("poll of %s: %s", source.origin, dict(report.counts))
+        return report
+
+    def sweep(self, now: dt.datetime | None = None) -> SweepReport:
+        """Apply the lifecycle timers and SLA escalations at *now* (default: the clock)."""
+        with Session(self.engine) as session:
+            report = sweep(session, now or utcnow(), self.config.lifecycle, self.config.sla,
+                           self.context.notifier, self.context.staff)
+        if report.resolved or report.closed or report.escalated:
+            log.info("sweep: resolved %s, closed %s, escalated %s", report.resolved,
+                     report.closed, report.escalated)
         return report
 
     def flush(self) -> FlushReport:

@@ -2,44 +2,74 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from mailbot import threads
+from mailbot import lifecycle, threads
 from mailbot.model import ParsedMail
-from mailbot.store.models import Message, Ticket, TicketEvent, TicketStatus
+from mailbot.store.models import (
+    FaqSuggestion,
+    Message,
+    Report,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+
+
+@dataclass(frozen=True)
+class Thread:
+    """The ticket a message points at, how, and whether it proved it belongs there."""
+
+    ticket: Ticket | None
+    how: str = ""
+    by_reference: bool = False  # it cites one of the ticket's Message-IDs
+
+
+def locate(session: Session, parsed: ParsedMail) -> Thread:
+    """The ticket *parsed* points at, whoever sent it: references first (newest
+    first), then the tracking number in the subject."""
+    ticket, how = _by_references(session, parsed)
+    if ticket is not None:
+        return Thread(ticket, how, by_reference=True)
+    ref = threads.find_ticket_ref(parsed.subject)
+    if ref:
+        ticket = session.exec(select(Ticket).where(Ticket.ref == ref)).first()
+        if ticket is not None:
+            return Thread(ticket, f"tracking number {ref} in subject")
+    return Thread(None)
 
 
 def find_ticket(session: Session, parsed: ParsedMail) -> tuple[Ticket | None, str]:
-    """The ticket *parsed* continues, and how it was found (or why it was not).
-
-    References are tried newest first, then the tracking number in the
-    subject. Only the requester (From the requester's address or the
-    Reply-To address they gave) may add to a ticket: anyone else quoting it
-    gets a ticket of their own.
-    """
-    ticket, how = _by_references(session, parsed)
-    if ticket is None:
-        ref = threads.find_ticket_ref(parsed.subject)
-        if ref:
-            ticket = session.exec(select(Ticket).where(Ticket.ref == ref)).first()
-            how = f"tracking number {ref} in subject"
-    if ticket is None:
+    """The ticket an ordinary sender's *parsed* continues, and how it was found
+    (or why it was not): :func:`locate`, then :func:`may_write`."""
+    thread = locate(session, parsed)
+    if thread.ticket is None:
         return None, ""
-    if not may_write(ticket, parsed):
-        return None, f"refers to {ticket.ref} but {parsed.from_addr} is not its requester"
-    return ticket, f"{how} -> {ticket.ref}"
+    if not may_write(thread.ticket, parsed, thread.by_reference):
+        return None, (f"refers to {thread.ticket.ref} but {parsed.from_addr} is neither its "
+                      "requester nor a participant")
+    return thread.ticket, f"{thread.how} -> {thread.ticket.ref}"
 
 
-def may_write(ticket: Ticket, parsed: ParsedMail) -> bool:
+def may_write(ticket: Ticket, parsed: ParsedMail, by_reference: bool = False) -> bool:
     """Whether the sender of *parsed* may add to *ticket*.
 
-    From decides, not the incoming Reply-To: anyone can put the requester's
+    A tracking number is printed in every subject and easily copied, so it
+    is not enough on its own: the sender must be the requester (or the
+    Reply-To address they gave), a participant, or cite one of the ticket's
+    Message-IDs, which only people who received the thread know. From
+    decides, not the incoming Reply-To: anyone can put the requester's
     address there.
     """
-    return parsed.from_addr in {a for a in (ticket.requester, ticket.reply_to) if a}
+    sender = parsed.from_addr.lower()
+    known = {a.lower() for a in (ticket.requester, ticket.reply_to) if a}
+    return by_reference or sender in known or sender in ticket.participants
 
 
 MAX_REFERENCES_LOOKED_UP = 50  # a mail with 100,000 References must not stall the poll
@@ -76,8 +106,10 @@ def answered_ticket(session: Session, referenced: list[str]) -> tuple[Ticket | N
     return session.get(Ticket, ours.ticket_id), ours.message_id
 
 
-def open_ticket(session: Session, parsed: ParsedMail, language: str) -> Ticket:
-    """A new ticket in ``nouvelle demande`` for the sender of *parsed* (flushed)."""
+def open_ticket(session: Session, parsed: ParsedMail, language: str
+                ) -> tuple[Ticket, TicketEvent]:
+    """A new ticket in ``nouvelle demande`` for the sender of *parsed* (flushed), and
+    its opening event (the caller links it to the stored message)."""
     ticket = Ticket(
         ref=_unused_ref(session),
         requester=parsed.from_addr,
@@ -89,9 +121,11 @@ def open_ticket(session: Session, parsed: ParsedMail, language: str) -> Ticket:
     session.add(ticket)
     session.flush()
     assert ticket.id is not None
-    session.add(TicketEvent(ticket_id=ticket.id, kind="status", old_status=None,
-                            new_status=TicketStatus.NEW.value, detail="ticket opened"))
-    return ticket
+    opened = TicketEvent(ticket_id=ticket.id, kind="status", old_status=None,
+                         new_status=TicketStatus.NEW.value, detail="ticket opened",
+                         actor=parsed.from_addr)
+    session.add(opened)
+    return ticket, opened
 
 
 def _unused_ref(session: Session) -> str:
@@ -122,3 +156,39 @@ def open_tickets_of(session: Session, address: str) -> list[Ticket]:
     return list(session.exec(select(Ticket).where(
         Ticket.requester == address, col(Ticket.status).in_(OPEN))
         .order_by(col(Ticket.updated_at).desc())))
+
+
+def follow_merges(session: Session, ticket: Ticket, max_hops: int = 10) -> Ticket:
+    """The ticket *ticket* was merged into (following chains), or *ticket* itself."""
+    for _ in range(max_hops):
+        if not ticket.merged_into:
+            break
+        target = session.exec(select(Ticket).where(Ticket.ref == ticket.merged_into)).first()
+        if target is None:
+            break
+        ticket = target
+    return ticket
+
+
+def merge_tickets(session: Session, source: Ticket, target: Ticket, *, actor: str,
+                  message_row_id: int | None, now: dt.datetime) -> None:
+    """Merge *source* into *target* (not committed).
+
+    The messages move, so that replies citing them reach *target*; the source's
+    requester and participants may write into *target*; *source* is closed with
+    a pointer to *target*, and both histories say so.
+    """
+    assert source.id is not None and target.id is not None
+    for model in (Message, Report, FaqSuggestion):
+        session.execute(update(model).where(col(model.ticket_id) == source.id)
+                        .values(ticket_id=target.id))
+    for address in (source.requester, *source.participants):
+        lifecycle.add_participant(target, address)
+    target.updated_at = now
+    source.merged_into = target.ref
+    session.add(target)
+    lifecycle.record_event(session, target, "merge", f"{source.ref} merged into this ticket",
+                           actor=actor, message_row_id=message_row_id, now=now)
+    lifecycle.change_status(session, source, TicketStatus.CLOSED, actor=actor,
+                            message_row_id=message_row_id, detail=f"merged into {target.ref}",
+                            now=now)

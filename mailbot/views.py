@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from mailbot.delivery import FlushReport
 from mailbot.poller import PollReport
 from mailbot.report_views import report_block
-from mailbot.store.models import Message, OutboxEntry, Ticket
+from mailbot.store.models import Message, OutboxEntry, Ticket, TicketEvent
 from mailbot.store.queries import FaqStat, IncidentView, Status, TicketView
 
 
@@ -34,9 +35,11 @@ def tickets_table(tickets: Sequence[Ticket]) -> str:
     """One line per ticket."""
     if not tickets:
         return "no tickets"
-    return table(["ref", "status", "priority", "team", "requester", "subject", "updated (UTC)"],
-                 [[t.ref, t.status, t.priority, t.category or "-", t.requester, t.subject,
-                   _when(t.updated_at)] for t in tickets], max_width=40)
+    return table(["ref", "status", "priority", "team", "assignee", "requester", "subject",
+                  "updated (UTC)"],
+                 [[t.ref, t.status, t.priority, t.category or "-", t.assignee or "-",
+                   t.requester, t.subject, _when(t.updated_at)] for t in tickets],
+                 max_width=40)
 
 
 def messages_table(messages: Sequence[Message]) -> str:
@@ -55,17 +58,22 @@ def ticket_detail(view: TicketView) -> str:
              f"requester: {t.requester}" + (f" (reply to {t.reply_to})" if t.reply_to else ""),
              f"priority: {t.priority}   team: {t.category or '-'}   language: {t.language}"
              f"   opened: {_when(t.created_at)} UTC",
-             f"tags: {', '.join(t.tags) or '-'}", ""]
+             f"assignee: {t.assignee or '-'}   participants: {', '.join(t.participants) or '-'}",
+             f"tags: {', '.join(t.tags) or '-'}"]
+    if t.merged_into:
+        lines.append(f"merged into {t.merged_into}")
+    lines += [f"rating: {r.score}/5" + (f"  « {r.comment} »" if r.comment else "")
+              for r in view.ratings]
+    lines.append("")
     for report in view.reports:
         lines += [report_block(report.data), ""]
-    lines += ["History:"]
-    lines += [f"  {_when(e.at)}  {e.kind}: "
-              + (f"{e.old_status or '-'} -> {e.new_status}" if e.kind == "status" else e.detail)
-              for e in view.events]
+    lines += ["History (UTC):"]
+    lines += [history_line(e) for e in view.events]
     lines += ["", "Messages:"]
     for m in view.messages:
         arrow = "<-" if m.direction == "in" else "->"
-        lines.append(f"  {arrow} {_when(m.sent_at or m.received_at)}  {m.from_addr}  {m.subject}")
+        lines.append(f"  {arrow} #{m.id} {_when(m.sent_at or m.received_at)}  {m.from_addr}  "
+                     f"{m.subject}" + (f"  [{m.kind}]" if m.direction == "out" else ""))
         if m.rule_hits:
             lines.append(f"     rules: {', '.join(m.rule_hits)}")
         lines += [f"     {row}" for row in m.body_text.splitlines()[:40]] + [""]
@@ -73,6 +81,15 @@ def ticket_detail(view: TicketView) -> str:
     lines += [f"  {o.message_id} to {o.rcpt_to}: {o.state} (attempts {o.attempts})"
               + (f" - {o.last_error}" if o.last_error else "") for o in view.outbox]
     return "\n".join(lines)
+
+
+def history_line(event: TicketEvent) -> str:
+    """One history entry: when, what, who, and the message that caused it."""
+    what = (f"{event.old_status or '-'} -> {event.new_status}"
+            + (f" ({event.detail})" if event.detail and event.detail != "ticket opened" else "")
+            if event.kind == "status" else event.detail)
+    source = f" (message #{event.message_row_id})" if event.message_row_id else ""
+    return f"  {_when(event.at)}  {event.kind}: {what}  by {event.actor}{source}"
 
 
 def poll_summary(report: PollReport, flushed: FlushReport) -> str:
@@ -122,19 +139,34 @@ def faq_stats_table(stats: Sequence[FaqStat]) -> str:
                  [[s.article_id, s.suggested, s.resolved] for s in stats])
 
 
-def status_text(status: Status, problems: Sequence[str]) -> str:
+def status_text(status: Status, problems: Sequence[str], now: dt.datetime | None = None) -> str:
     """`mailbot status`: counts, then what needs a person."""
+    now = now or dt.datetime.now(dt.UTC)
     today = ", ".join(f"{k} {v}" for k, v in sorted(status.today.items())) or "nothing"
+    age = status.pending_age(now)
     lines = [f"last message received: {_when(status.last_message_at) or 'never'} UTC",
-             f"today: {today}",
-             f"quarantined (all time, not replayed): {status.quarantined_total}",
+             "last poll: "
+             + (f"{_when(status.last_poll_at)} UTC" if status.last_poll_at else "never"),
+             f"today: {today} (processed {status.processed_today}, ignored "
+             f"{status.today.get('ignored', 0)}, quarantined "
+             f"{status.today.get('quarantined', 0)})",
+             f"quarantined (all time, not reprocessed): {status.quarantined_total}",
              f"outbox: {status.outbox_pending} pending, {status.outbox_failed} failed"
              + (f", oldest pending since {_when(status.oldest_pending)} UTC"
-                if status.oldest_pending else ""),
-             f"automatic mails held back today (loop guard): {status.suppressed_today}"]
+                f" ({_duration(age)} ago)" if status.oldest_pending and age is not None else ""),
+             f"automatic mails held back today (loop guard): {status.suppressed_today}, "
+             f"of which rate limit: {status.rate_limited_today}"]
     lines += ["", "needs attention:", *(f"  - {p}" for p in problems)] if problems else [
         "", "all well"]
     return "\n".join(lines)
+
+
+def _duration(delta: dt.timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d}" if hours < 48 else f"{hours // 24} days"
 
 
 def quarantine_detail(message: Message) -> str:
@@ -145,4 +177,4 @@ def quarantine_detail(message: Message) -> str:
         f"received {_when(message.received_at)} UTC",
         f"Message-ID: {message.message_id or '-'}   From: {message.from_addr or '-'}",
         f"reason: {message.outcome_reason}", "", message.outcome_detail or "(no traceback)",
-        "", f"replay it once fixed: mailbot quarantine replay {message.id}"])
+        "", f"reprocess it once fixed: mailbot quarantine reprocess {message.id}"])

@@ -83,13 +83,31 @@ def test_a_stranger_cannot_write_into_someone_elses_ticket(service, inbox):
     service.poll()
     [ticket] = tickets(service)
     intruder = make_mail("Fermez ce ticket.", message_id="<evil@other.example>",
-                         From="mallory@other.example", Subject=f"Re: [#{ticket.ref}]",
-                         In_Reply_To="<q1@ecole-jules-ferry.example>")
+                         From="mallory@other.example", Subject=f"Re: [#{ticket.ref}]")
     deliver(inbox, intruder, "2")
     assert service.poll().counts == {"new_ticket": 1}
     stranger = next(m for m in incoming(service) if m.from_addr == "mallory@other.example")
     assert stranger.ticket_id != ticket.id
     assert f"refers to {ticket.ref}" in stranger.outcome_reason
+
+
+def test_someone_in_copy_who_answers_the_thread_becomes_a_participant(service, inbox):
+    deliver(inbox, make_mail(Cc="directrice@ecole-jules-ferry.example"), "1")
+    service.poll()
+    [ticket] = tickets(service)
+    answer = make_mail("Je confirme, toute l'école est touchée.", message_id="<cc1@x.example>",
+                       From="directrice@ecole-jules-ferry.example",
+                       Subject="Re: Synchronisation bloquée",
+                       In_Reply_To="<q1@ecole-jules-ferry.example>")
+    deliver(inbox, answer, "2")
+    assert service.poll().counts == {"appended": 1}
+    # Having answered the thread, the tracking number alone now suffices for her.
+    deliver(inbox, make_mail("Une précision.", message_id="<cc2@x.example>",
+                             From="directrice@ecole-jules-ferry.example",
+                             Subject=f"[#{ticket.ref}] précision"), "3")
+    assert service.poll().counts == {"appended": 1}
+    [ticket] = tickets(service)
+    assert ticket.participants == ["directrice@ecole-jules-ferry.example"]
 
 
 def test_reply_to_header_wins_for_the_acknowledgement(service, inbox):

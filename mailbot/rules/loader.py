@@ -272,6 +272,7 @@ TEMPLATE_CONTEXT: dict[str, Any] = {
     "ticket_ref": "ECN-4F7K2Q", "requester_name": "Élodie Martin",
     "original_subject": "Connexion impossible", "received_on": "23 novembre 2026 à 08:12",
     "support_name": "Support e-carnet", "is_report": False, "priority": "normale",
+    "resolution_estimate": "environ 2 jours", "estimate_basis": "history",
     "suggestions": [{"title": "Article", "excerpt": "Extrait de l'article.",
                      "url": "https://aide.example/article"}],
 }

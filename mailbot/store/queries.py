@@ -15,6 +15,8 @@ from mailbot.store.models import (
     IncidentTicket,
     Message,
     OutboxEntry,
+    PollRun,
+    Rating,
     Report,
     Ticket,
     TicketEvent,
@@ -31,6 +33,7 @@ class TicketView:
     events: list[TicketEvent]
     outbox: list[OutboxEntry]
     reports: list[Report]
+    ratings: list[Rating]
 
 
 def list_tickets(engine: Engine, status: str | None = None, limit: int = 200) -> list[Ticket]:
@@ -60,6 +63,8 @@ def ticket_view(engine: Engine, ref: str) -> TicketView | None:
                                      .order_by(col(OutboxEntry.id)))),
             reports=list(session.exec(select(Report).where(where_ticket(Report))
                                       .order_by(col(Report.id)))),
+            ratings=list(session.exec(select(Rating).where(where_ticket(Rating))
+                                      .order_by(col(Rating.id)))),
         )
 
 
@@ -153,6 +158,9 @@ def faq_stats(engine: Engine) -> list[FaqStat]:
         return [FaqStat(a, s, r) for a, s, r in session.exec(query)]
 
 
+RATE_LIMITED = "automatic mails in the last"  # mailbot.loops' words for a rate-limit refusal
+
+
 @dataclass
 class Status:
     """The service at a glance, for `mailbot status` and monitoring."""
@@ -164,19 +172,46 @@ class Status:
     outbox_failed: int
     oldest_pending: dt.datetime | None
     suppressed_today: int          # automatic mails held back by the loop guard
+    rate_limited_today: int = 0    # ... of which by the per-recipient rate limit
+    last_poll_at: dt.datetime | None = None  # the last poll that ran to the end
 
-    def problems(self, now: dt.datetime, pending_too_old: dt.timedelta) -> list[str]:
-        """What needs a person; empty when all is well."""
+    @property
+    def processed_today(self) -> int:
+        """Incoming mail that opened or continued a ticket today."""
+        return self.today.get("new_ticket", 0) + self.today.get("appended", 0)
+
+    def pending_age(self, now: dt.datetime) -> dt.timedelta | None:
+        """How long the oldest outgoing mail has been waiting, if any is."""
+        return now - self.oldest_pending if self.oldest_pending else None
+
+    def problems(self, now: dt.datetime, pending_too_old: dt.timedelta,
+                 poll_too_old: dt.timedelta | None = None) -> list[str]:
+        """What needs a person; empty when all is well. A service that never polled
+        (a fresh install) is not a problem; one that stopped polling is."""
         found = []
+        if poll_too_old is not None and self.last_poll_at and (
+                now - self.last_poll_at > poll_too_old):
+            found.append(f"no poll since {self.last_poll_at:%Y-%m-%d %H:%M} UTC: is "
+                         "`mailbot run` running, is the mailbox reachable?")
         if self.quarantined_total:
             found.append(f"{self.quarantined_total} quarantined message(s): "
-                         "mailbot quarantine list")
+                         "mailbot quarantine list, then mailbot quarantine reprocess")
         if self.outbox_failed:
             found.append(f"{self.outbox_failed} undelivered mail(s): "
                          "mailbot outbox list --state failed")
-        if self.oldest_pending and now - self.oldest_pending > pending_too_old:
+        age = self.pending_age(now)
+        if self.oldest_pending and age is not None and age > pending_too_old:
             found.append(f"outgoing mail waiting since {self.oldest_pending:%Y-%m-%d %H:%M} UTC")
         return found
+
+
+def _utc(value: object) -> dt.datetime | None:
+    """An aggregate's datetime as aware UTC (SQLite hands back naive values, or text)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def status(engine: Engine, now: dt.datetime) -> Status:
@@ -190,19 +225,22 @@ def status(engine: Engine, now: dt.datetime) -> Status:
             .group_by(col(Message.outcome))).all())
         count = lambda query: session.exec(select(func.count()).select_from(  # noqa: E731
             query.subquery())).one()
+        held_today = select(TicketEvent).where(TicketEvent.kind == "auto_reply_suppressed",
+                                               col(TicketEvent.at) >= midnight)
         return Status(
-            last_message_at=session.exec(select(func.max(Message.received_at)).where(
-                Message.direction == "in")).one(),
+            last_message_at=_utc(session.exec(select(func.max(Message.received_at)).where(
+                Message.direction == "in")).one()),
             today=today,
             quarantined_total=count(incoming.where(Message.outcome == "quarantined")),
             outbox_pending=count(select(OutboxEntry).where(
                 col(OutboxEntry.state).in_(("pending", "sending")))),
             outbox_failed=count(select(OutboxEntry).where(OutboxEntry.state == "failed")),
-            oldest_pending=session.exec(select(func.min(OutboxEntry.created_at)).where(
-                col(OutboxEntry.state).in_(("pending", "sending")))).one(),
-            suppressed_today=count(select(TicketEvent).where(
-                TicketEvent.kind == "auto_reply_suppressed",
-                col(TicketEvent.at) >= midnight)),
+            oldest_pending=_utc(session.exec(select(func.min(OutboxEntry.created_at)).where(
+                col(OutboxEntry.state).in_(("pending", "sending")))).one()),
+            suppressed_today=count(held_today),
+            rate_limited_today=count(held_today.where(
+                col(TicketEvent.detail).contains(RATE_LIMITED))),
+            last_poll_at=_utc(session.exec(select(func.max(PollRun.last_poll_at))).one()),
         )
 
 
