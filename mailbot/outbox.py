@@ -26,7 +26,7 @@ import random
 from email.message import EmailMessage
 from email.utils import parseaddr
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlmodel import Session, col, or_, select
 
 from mailbot.config import OutboxConfig
@@ -93,17 +93,33 @@ def claim_next(session: Session, config: OutboxConfig, now: dt.datetime | None =
     )
     candidates = list(session.exec(
         select(OutboxEntry.id).where(due).order_by(col(OutboxEntry.id)).limit(config.batch_size)))
+    # A row still "sending" after claim_timeout_seconds: the flush that claimed it
+    # died mid-send. That counts as an attempt, so that a message which kills the
+    # sender every time is given up after max_attempts instead of tried forever.
+    interrupted = col(OutboxEntry.state) == OutboxState.SENDING
     for entry_id in candidates:
         claimed = session.execute(
             update(OutboxEntry).where(col(OutboxEntry.id) == entry_id, due)
-            .values(state=OutboxState.SENDING.value, claimed_at=now))
+            .values(state=OutboxState.SENDING.value, claimed_at=now,
+                    attempts=case((interrupted, OutboxEntry.attempts + 1),
+                                  else_=OutboxEntry.attempts),
+                    last_error=case((interrupted, INTERRUPTED), else_=OutboxEntry.last_error)))
         session.commit()
-        if claimed.rowcount == 1:  # else another flush won it: try the next one
-            entry = session.get(OutboxEntry, entry_id)
-            if entry is not None:
-                session.refresh(entry)  # the UPDATE bypassed the identity map
-                return entry
+        if claimed.rowcount != 1:  # another flush won it: try the next one
+            continue
+        entry = session.get(OutboxEntry, entry_id)
+        if entry is None:
+            continue
+        session.refresh(entry)  # the UPDATE bypassed the identity map
+        if entry.last_error == INTERRUPTED and entry.attempts >= config.max_attempts:
+            _give_up(session, entry, f"gave up after {entry.attempts} attempts: {INTERRUPTED}")
+            session.commit()
+            continue
+        return entry
     return None
+
+
+INTERRUPTED = "the previous attempt was interrupted (the flush stopped while sending)"
 
 
 def mark_sent(session: Session, entry: OutboxEntry, now: dt.datetime | None = None) -> None:

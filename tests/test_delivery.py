@@ -159,3 +159,34 @@ def test_all_4xx_codes_are_transient(tmp_path, smtp_sink, code):
     service = smtp_service(tmp_path, smtp_sink)
     smtp_sink.fail_next(f"{code} 4.0.0 later", at="DATA")
     assert service.flush().retrying == 1
+
+
+def _interrupted(service: Service, attempts: int) -> None:
+    """Leave the one outbox row as a flush killed mid-send would: claimed long ago."""
+    with Session(service.engine) as session:
+        entry = session.exec(select(OutboxEntry)).one()
+        entry.state, entry.attempts = OutboxState.SENDING, attempts
+        entry.claimed_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        session.add(entry)
+        session.commit()
+
+
+def test_an_interrupted_send_counts_as_an_attempt(service, inbox):
+    deliver(inbox, make_mail(), "1")
+    service.poll()
+    _interrupted(service, attempts=0)
+    assert service.flush().sent == 1
+    [entry] = outbox(service)
+    assert (entry.state, entry.attempts) == (OutboxState.SENT, 2)  # the interrupted one + this
+
+
+def test_a_message_that_always_kills_the_sender_is_given_up(service, inbox):
+    deliver(inbox, make_mail(), "1")
+    service.poll()
+    _interrupted(service, attempts=service.config.outbox.max_attempts - 1)
+    report = service.flush()
+    assert report.sent == 0
+    [entry] = outbox(service)
+    assert entry.state == OutboxState.FAILED and "interrupted" in entry.last_error
+    [event] = [e for e in rows(service, TicketEvent) if e.kind == "delivery_failed"]
+    assert "interrupted" in event.detail
