@@ -2,8 +2,9 @@
 
 Creates ``DIR/mailbot.db`` (SQLite), ``DIR/inbox`` (a Maildir seeded with a
 French question, the teacher's reply to it, an English question, an
-out-of-office auto-reply, a bounce, and an e-carnet assistance report sent
-twice) and ``DIR/sent`` (a Maildir where the
+out-of-office auto-reply, a bounce, an e-carnet assistance report sent
+twice, then a staff member's solution, the teacher's « ça marche » and her
+rating) and ``DIR/sent`` (a Maildir where the
 answers are delivered), then polls and flushes once. Seeding skips files
 already there and processing dedupes, so a second run adds nothing.
 """
@@ -63,6 +64,49 @@ def _reply() -> EmailMessage:
        + quoted + "\n")
 
 
+STAFF = "marie.durand@ecarnet.example"
+# What our receiving server writes for a mail it verified (see docs/staff.md).
+STAFF_AUTHENTICATED = ("mx.ecarnet.example; dkim=pass header.d=ecarnet.example "
+                       "header.s=mail; spf=pass smtp.mailfrom=marie.durand@ecarnet.example")
+
+
+def _staff_solution() -> EmailMessage:
+    return _mail({
+        "From": f"Marie Durand <{STAFF}>",
+        "To": "Support e-carnet <support@ecarnet.example>",
+        "Subject": "Re: Impossible d'ajouter des photos au carnet de ma classe",
+        "Date": "Mon, 23 Nov 2026 14:02:00 +0100",
+        "Message-ID": "<demo-staff-1@ecarnet.example>",
+        "In-Reply-To": f"<demo-reply-1@{SCHOOL}>",
+        "Authentication-Results": STAFF_AUTHENTICATED,
+    }, "#solution\n\nBonjour Madame Martin,\n\nLa version 2.2.5 corrige l'envoi des photos "
+       "et des vidéos après la mise à jour. Installez-la depuis l'App Store, puis ouvrez "
+       "Réglages > Synchroniser maintenant : les médias en attente partiront.\n\n-- \n"
+       "Marie Durand\nAssistance e-carnet\n")
+
+
+def _teacher_confirms() -> EmailMessage:
+    return _mail({
+        "From": f"Élodie Martin <elodie.martin@{SCHOOL}>",
+        "To": "Support e-carnet <support@ecarnet.example>",
+        "Subject": "Re: Impossible d'ajouter des photos au carnet de ma classe",
+        "Date": "Mon, 23 Nov 2026 16:30:00 +0100",
+        "Message-ID": f"<demo-confirm-1@{SCHOOL}>",
+        "In-Reply-To": QUESTION_ID,
+    }, "Ça marche, merci beaucoup !\n\nÉlodie\n")
+
+
+def _teacher_rates() -> EmailMessage:
+    return _mail({
+        "From": f"Élodie Martin <elodie.martin@{SCHOOL}>",
+        "To": "Support e-carnet <support@ecarnet.example>",
+        "Subject": "Re: Impossible d'ajouter des photos au carnet de ma classe",
+        "Date": "Mon, 23 Nov 2026 16:45:00 +0100",
+        "Message-ID": f"<demo-rating-1@{SCHOOL}>",
+        "In-Reply-To": QUESTION_ID,
+    }, "5 - réponse rapide et claire.\n")
+
+
 def _english_question() -> EmailMessage:
     return _mail({
         "From": "James Carter <j.carter@international-school.example>",
@@ -120,6 +164,9 @@ def sample_mails() -> dict[str, bytes]:
         # The teacher pressed the button twice: same report id, another Message-ID.
         "0007.demo-report-resent": report_mail().replace(
             b"<demo-report-1@", b"<demo-report-1-resent@"),
+        "0008.demo-staff-solution": as_bytes(_staff_solution()),
+        "0009.demo-teacher-confirms": as_bytes(_teacher_confirms()),
+        "0010.demo-teacher-rates": as_bytes(_teacher_rates()),
     }
 
 
@@ -149,6 +196,15 @@ maildir.path = "inbox"
 [sender]
 kind = "maildir"
 maildir.path = "sent"
+
+[[staff]]
+address = "marie.durand@ecarnet.example"
+name = "Marie Durand"
+team = "technique"
+
+[staff_auth]
+# Your receiving server's authserv-id in production (see docs/staff.md).
+authserv_ids = ["mx.ecarnet.example"]
 """
 
 
@@ -168,6 +224,17 @@ def _report_diagnoses(service: Service) -> list[str]:
             lines += ["", f"Diagnosis of {ticket.ref}, as `tickets show` prints it:",
                       report_block(report.data)]
     return lines
+
+
+def _staff_history(service: Service) -> list[str]:
+    """The history of the ticket Marie answered, as `tickets show` prints it."""
+    for ticket in queries.list_tickets(service.engine):
+        view = queries.ticket_view(service.engine, ticket.ref)
+        if view and ticket.assignee == STAFF:
+            return ["", f"History of {ticket.ref} (answered by mail by {STAFF}):",
+                    *(views.history_line(e) for e in view.events),
+                    *(f"  rating: {r.score}/5  « {r.comment} »" for r in view.ratings)]
+    return []
 
 
 def run_demo(directory: Path) -> str:
@@ -193,6 +260,7 @@ def run_demo(directory: Path) -> str:
         "Incidents (reports sharing app version + main error):",
         views.incidents_table(queries.list_incidents(service.engine)),
         *_report_diagnoses(service),
+        *_staff_history(service),
         "",
         f"Outgoing mail ({len(sent)}) written to {directory / 'sent'}:",
         *(f"  {p}" for p in sent),

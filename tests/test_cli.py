@@ -27,22 +27,25 @@ def invoke(*args: str):
 def test_demo_runs_the_loop_and_a_second_run_adds_nothing(tmp_path):
     demo = tmp_path / "demo"
     first = invoke("demo", "--dir", str(demo))
-    assert "seeded 7 new sample mail(s)" in first
-    assert "appended 2, ignored 2, new_ticket 3" in first and "sent 3" in first
+    assert "seeded 10 new sample mail(s)" in first
+    # The teacher's reply, the resent report, Marie's solution, « ça marche », the rating.
+    assert "appended 5, ignored 2, new_ticket 3" in first and "sent 6" in first
     assert "2.2.4|SYNC-504" in first  # the demo report's incident
     sent = sorted((demo / "sent" / "new").iterdir())
-    assert len(sent) == 3
+    assert len(sent) == 6  # 3 acknowledgements, the solution, « résolu », Marie's copy
 
     second = invoke("demo", "--dir", str(demo))
     assert "seeded 0 new sample mail(s)" in second and "nothing new" in second
     assert sorted((demo / "sent" / "new").iterdir()) == sent
     config = str(demo / "mailbot.toml")
     listing = invoke("tickets", "list", "--config", config)
-    assert listing.count("nouvelle demande") == 3
+    assert listing.count("nouvelle demande") == 2
 
     ref = next(line.split()[0] for line in listing.splitlines() if "elodie" in line)
     shown = invoke("tickets", "show", ref, "--config", config)
-    assert "nouvelle demande" in shown and "Je précise" in shown
+    assert f"{ref}  [résolu]" in shown and "Je précise" in shown
+    assert "solution proposée -> résolu" in shown and "rating: 5/5" in shown
+    assert "La version 2.2.5 corrige l'envoi" in shown  # Marie's answer, on the ticket
     assert "> Bonjour" not in shown  # the reply's quoted history was stripped
     ignored = invoke("messages", "list", "--outcome", "ignored", "--config", config)
     assert "auto_reply: Auto-Submitted" in ignored and "bounce:" in ignored
@@ -124,7 +127,7 @@ def test_status_is_zero_when_all_is_well_and_one_when_a_person_is_needed(tmp_pat
     config = str(tmp_path / "mailbot.toml")
     calm = runner.invoke(app, ["status", "--config", config])
     assert calm.exit_code == 0, calm.output
-    assert "today: appended 2, ignored 2, new_ticket 3" in calm.output
+    assert "today: appended 5, ignored 2, new_ticket 3" in calm.output
     assert "outbox: 0 pending, 0 failed" in calm.output and "all well" in calm.output
 
     (tmp_path / "inbox" / "new" / "9999.broken").write_bytes(b"Subject: no sender\r\n\r\nx\r\n")
