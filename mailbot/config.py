@@ -247,6 +247,17 @@ class Config(_Section):
         addresses = [m.address for m in self.staff]
         if len(addresses) != len(set(addresses)):
             raise ValueError("[[staff]] lists the same address twice")
+        for member in self.staff:
+            if member.lead and member.lead not in addresses:
+                raise ValueError(f"[[staff]] {member.address}: lead {member.lead} must be a "
+                                 "[[staff]] address too (the escalation asks them to act by "
+                                 "mail, which only staff can)")
+        ours = {self.identity.support_address.lower(),
+                *(a.lower() for a in self.identity.other_addresses)}
+        for address in (*addresses, *(a.lower() for a in self.teams.values())):
+            if address in ours:
+                raise ValueError(f"{address} is the support address: staff and team "
+                                 "addresses must be people or other mailboxes")
         return self
 
 

@@ -35,24 +35,34 @@ def writable(session: Session, parsed: ParsedMail, thread: tickets.Thread
                   "nor a participant"), ticket
 
 
+def is_requester(ticket: Ticket, parsed: ParsedMail) -> bool:
+    """Whether *parsed* comes from the ticket's requester (From, not a fallback)."""
+    return not parsed.from_is_fallback and parsed.from_addr.lower() in {
+        a.lower() for a in (ticket.requester, ticket.reply_to) if a}
+
+
 def requester_effect(ticket: Ticket | None, parsed: ParsedMail) -> lifecycle.RequesterEffect:
     """What the reply does to the ticket's status: only its requester decides that."""
-    if ticket is None or parsed.from_addr.lower() not in {
-            a.lower() for a in (ticket.requester, ticket.reply_to) if a}:
+    if ticket is None or not is_requester(ticket, parsed):
         return lifecycle.RequesterEffect()
     return lifecycle.requester_reply_effect(ticket.status, parsed.reply_text, parsed.subject)
 
 
 def after_reply(session: Session, ticket: Ticket, parsed: ParsedMail, notifier: Notifier,
                 staff: StaffDirectory, thread: tickets.Thread,
-                effect: lifecycle.RequesterEffect, message_row_id: int | None) -> None:
+                effect: lifecycle.RequesterEffect, message_row_id: int | None,
+                own: frozenset[str]) -> None:
     """Rating, reopening or confirmation, then the copy for the staff (not committed)."""
     if thread.by_reference:
         lifecycle.add_participant(ticket, parsed.from_addr)
+    if is_requester(ticket, parsed):
+        lifecycle.invite(ticket, parsed.to, parsed.cc, own)
     actor = parsed.from_addr
     if effect.rating is not None:
         lifecycle.store_rating(session, ticket, effect.rating, actor=actor,
                                message_row_id=message_row_id)
+        if effect.rating.comment:  # the team wants to read what the requester said
+            copy_to_team(session, ticket, parsed, notifier, staff, "reply")
         return
     if effect.new_status and lifecycle.change_status(
             session, ticket, effect.new_status, actor=actor, message_row_id=message_row_id,

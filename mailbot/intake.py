@@ -102,7 +102,8 @@ class IntakeContext:
         object.__setattr__(self, "notifier", Notifier(
             self.renderer, self.identity_config, self.loops_config,
             auto_resolve_days=self.lifecycle_config.auto_resolve_days,
-            auto_close_days=self.lifecycle_config.auto_close_days))
+            auto_close_days=self.lifecycle_config.auto_close_days,
+            internal=self.identity.addresses | self.staff.addresses()))
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
     ticket, thread_note, refused = conversation.writable(session, parsed, thread)
     if verdict.kind != MailKind.NORMAL:
         return _ignore_machine_mail(session, mail, parsed, ctx, ticket, verdict)
-    member = ctx.staff.member(parsed.from_addr)
+    member = None if parsed.from_is_fallback else ctx.staff.member(parsed.from_addr)
     if member is not None:
         stage.name = "staff"
         handled = _staff_mail(session, mail, parsed, ctx, member, thread, verdict)
@@ -186,14 +187,17 @@ def process(session: Session, mail: RawMail, ctx: IntakeContext, stage: Stage) -
                          report, decision)
         stage.name = "follow-up"
         conversation.after_reply(session, ticket, parsed, ctx.notifier, ctx.staff, thread,
-                                 effect, result.message_row_id)
+                                 effect, result.message_row_id, ctx.identity.addresses)
         return result
     ticket, opened = tickets.open_ticket(session, parsed, language)
+    if (ticket.reply_to or "").lower() in ctx.notifier.internal:
+        ticket.reply_to = None  # a Reply-To naming us or staff: answers go to From
     reason = ("new report" if report else "new request") + (
         f" ({thread_note})" if thread_note else "")
     result = _record(session, mail, parsed, ctx, ticket, Outcome.NEW_TICKET, reason, verdict,
                      report, decision)
     opened.message_row_id = result.message_row_id
+    lifecycle.invite(ticket, parsed.to, parsed.cc, ctx.identity.addresses)
     triage.apply_decision(session, ticket, decision)  # after the report: rules have the last word
     if refused is not None:
         conversation.log_refused_write(session, refused, ticket, parsed, result.message_row_id)
@@ -224,8 +228,9 @@ def _staff_mail(session: Session, mail: RawMail, parsed: ParsedMail, ctx: Intake
     if ticket is not None:
         parsed = report_intake.scrub_known_names(session, ticket, parsed, ctx.keys)
     staff_plan = staffmail.plan(session, parsed, member, ticket, ctx.staff)
-    if ticket is None and not staff_plan.commands and not staff_plan.errors:
-        return None
+    own_request = ticket is not None and conversation.is_requester(ticket, parsed)
+    if (ticket is None or own_request) and not staff_plan.commands and not staff_plan.errors:
+        return None  # staff writing as a requester: about their own request, or a new one
     if staff_plan.errors:
         result = _record(session, mail, parsed, ctx, ticket, Outcome.IGNORED, staff_plan.reason,
                          verdict)

@@ -64,12 +64,16 @@ def requester_reply_effect(status: str, text: str, subject: str = "") -> Request
 
     - ``résolu`` or ``fermé`` and the answer is a number 1-5: a rating;
     - ``solution proposée`` and « ça marche, merci »: ``résolu``;
+    - ``résolu`` and « merci » or « ça marche » again: nothing changes;
     - ``solution proposée`` or ``résolu`` otherwise: reopened (``en cours d'analyse``).
     """
     if status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         rating = replies.rating_of(text, subject)
         if rating is not None:
             return RequesterEffect(rating=rating, detail=f"rated {rating.score}/5")
+    if status == TicketStatus.RESOLVED and (replies.is_confirmation(text)
+                                            or replies.is_thanks(text)):
+        return RequesterEffect(detail="thanks from the requester")
     if status == TicketStatus.SOLUTION_PROPOSED and replies.is_confirmation(text):
         return RequesterEffect(TicketStatus.RESOLVED, detail="the requester confirmed the "
                                                              "solution works")
@@ -88,6 +92,14 @@ def store_rating(session: Session, ticket: Ticket, rating: replies.RatingAnswer,
     record_event(session, ticket, "rating", f"{rating.score}/5"
                  + (f": {rating.comment}" if rating.comment else ""),
                  actor=actor, message_row_id=message_row_id)
+
+
+def invite(ticket: Ticket, parsed_to: list[str], parsed_cc: list[str],
+           own: frozenset[str]) -> None:
+    """The people the requester wrote to or copied (besides us) may write in too."""
+    for address in (*parsed_to, *parsed_cc):
+        if address and address.lower() not in own:
+            add_participant(ticket, address)
 
 
 def add_participant(ticket: Ticket, address: str) -> None:

@@ -77,6 +77,9 @@ class ParsedMail:
     attachments: list[Attachment]
     defects: list[str] = field(default_factory=list)
     content_sha256: str = ""
+    # *from_addr* came from Sender/Reply-To/Return-Path, not From: good enough to
+    # answer, never proof of who wrote (it gives no right on a ticket, no staff rights).
+    from_is_fallback: bool = False
 
     def with_texts(self, rewrite: Callable[[str], str]) -> ParsedMail:
         """A copy with *rewrite* applied to the subject and both texts (to replace

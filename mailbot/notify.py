@@ -34,6 +34,9 @@ class Notifier:
     loops_config: LoopsConfig = field(default_factory=LoopsConfig)
     auto_resolve_days: float = 7
     auto_close_days: float = 14
+    # Our own, staff and team addresses: a requester's Reply-To naming one of them is
+    # ignored, or the requester's notices would go to us (and come back as our own mail).
+    internal: frozenset[str] = frozenset()
 
     def follow_up(self, session: Session, ticket: Ticket, *, new_status: str | None = None,
                   text: str = "", staff_name: str = "", automatic: bool = True,
@@ -44,7 +47,9 @@ class Notifier:
         ``résolu`` mails carry the rating links; *reason* (``auto``,
         ``requester``, ``staff``, ``merged``) lets the template explain why.
         """
-        to_addr = ascii_address(ticket.reply_to or ticket.requester)
+        reply_to = ticket.reply_to if (ticket.reply_to or "").lower() not in self.internal \
+            else None
+        to_addr = ascii_address(reply_to or ticket.requester)
         if to_addr is None:
             return self._not_sent(session, ticket, "delivery_failed",
                                   f"the address {ticket.requester} needs SMTPUTF8")
@@ -58,14 +63,14 @@ class Notifier:
             requester_name=ticket.requester_name, support_name=self.identity.support_name,
             new_status=new_status or "", status=ticket.status, text=text,
             staff_name=staff_name, reason=reason, merged_into=ticket.merged_into or "",
-            auto_resolve_days=_number(self.auto_resolve_days),
-            auto_close_days=_number(self.auto_close_days),
+            auto_resolve_days=days(self.auto_resolve_days, lang),
+            auto_close_days=days(self.auto_close_days, lang),
             updated_on=format_date(now or dt.datetime.now(dt.UTC), lang,
                                    self.identity.timezone),
             rating_links=self.rating_links(ticket) if new_status == TicketStatus.RESOLVED
             else [])
         context = self._thread(session, ticket, to_addr,
-                               "" if ticket.reply_to else ticket.requester_name)
+                               "" if reply_to else ticket.requester_name)
         kind = "relay" if text else "status_notice"
         self._queue(session, ticket, rendered_subject_fix(rendered, ticket.ref), context, lang,
                     automatic=automatic, kind=kind,
@@ -85,7 +90,16 @@ class Notifier:
     def team_copy(self, session: Session, ticket: Ticket, to_addr: str, text: str,
                   from_addr: str, event: str) -> None:
         """Send the team (or the assignee) what the requester wrote, so that a
-        staff member can answer by replying to it (*event*: ``new`` or ``reply``)."""
+        staff member can answer by replying to it (*event*: ``new`` or ``reply``).
+
+        Automatic mail, under the loop guard's limits: a requester's robot
+        writing every minute must not flood a staff mailbox (nor set off its
+        vacation robot, whose answer would be relayed back).
+        """
+        refused = loops.refusal(session, to_addr, self.loops_config)
+        if refused:
+            self._not_sent(session, ticket, "auto_reply_suppressed", f"team copy: {refused}")
+            return
         rendered = self.renderer.render(
             "copie_equipe", self.identity.default_language, ticket_ref=ticket.ref,
             subject=ticket.subject, requester=from_addr, text=text, event=event,
@@ -93,13 +107,15 @@ class Notifier:
             support_name=self.identity.support_name)
         context = self._thread(session, ticket, to_addr, "")
         self._queue(session, ticket, rendered_subject_fix(rendered, ticket.ref), context,
-                    self.identity.default_language, automatic=False, kind="team_copy",
+                    self.identity.default_language, automatic=True, kind="team_copy",
                     auto_submitted="auto-generated")
 
     def command_help(self, session: Session, ticket: Ticket | None, to_addr: str,
                      to_name: str, errors: Sequence[str], commands: Sequence[object],
                      in_reply_to: str | None) -> None:
-        """Answer a staff mail whose commands could not be applied."""
+        """Answer a staff mail whose commands could not be applied (loop-guarded)."""
+        if loops.refusal(session, to_addr, self.loops_config):
+            return
         rendered = self.renderer.render(
             "aide_commandes", self.identity.default_language,
             ticket_ref=ticket.ref if ticket else "", errors=list(errors),
@@ -160,3 +176,11 @@ def rendered_subject_fix(rendered: RenderedMail, ticket_ref: str) -> RenderedMai
 def _number(value: float) -> int | float:
     """7.0 -> 7 for the text of a mail; 1.5 stays 1.5."""
     return int(value) if float(value).is_integer() else value
+
+
+def days(value: float, language: str) -> str:
+    """« 7 jours », « 1 jour », « 1,5 jour » / "7 days", "1 day", "1.5 days"."""
+    if language == "fr":
+        number = f"{value:g}".replace(".", ",")
+        return f"{number} jour" + ("s" if value >= 2 else "")
+    return f"{value:g} day" + ("" if value == 1 else "s")

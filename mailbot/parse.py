@@ -61,6 +61,8 @@ def parse_mail(raw: bytes, limits: LimitsConfig | None = None) -> ParsedMail:
     # whole header block a body; real clients do send that.
     message, defects = read_message(raw.lstrip(b"\xef\xbb\xbf\r\n \t"), limits)
     from_name, from_addr = _sender(message, defects)
+    from_is_fallback = bool(from_addr) and any(
+        d.startswith("no usable From address") for d in defects)
     _, reply_to = _first_address(message, "Reply-To", defects)
     text, body_defects = body_text(message, max_bytes=limits.max_text_bytes)
     defects.extend(body_defects)
@@ -74,6 +76,7 @@ def parse_mail(raw: bytes, limits: LimitsConfig | None = None) -> ParsedMail:
         message_id=_first_msgid(_header(message, "Message-ID", defects)),
         from_addr=from_addr,
         from_name=from_name,
+        from_is_fallback=from_is_fallback,
         reply_to=reply_to or None,
         to=[a for _, a in _addresses(message, "To", defects)],
         cc=[a for _, a in _addresses(message, "Cc", defects)],

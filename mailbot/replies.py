@@ -26,9 +26,12 @@ NEGATIONS = frozenset("ne n pas plus toujours encore jamais mais sauf rien not n
                       "doesn t don didn isn but except never".split())
 
 _RATING = re.compile(
-    r"^(?:(?:note|rating|score|[ée]valuation)\s*:?\s*)?([1-5])(?!\d)(?![.,]\d)"
-    r"(?:\s*(?:/|sur|out of)\s*5)?(?:\s*(?:[ée]toiles?|stars?))?"
-    r"\s*(?:$|[-:.,;!–—]+\s*(.*)$)", re.IGNORECASE)
+    r"^(?P<label>(?:note|rating|score|[ée]valuation)\s*:?\s*)?(?P<score>[1-5])(?!\d)(?![.,]\d)"
+    r"(?P<scale>\s*(?:/|sur|out of)\s*5)?(?P<unit>\s*(?:[ée]toiles?|stars?))?(?P<rest>.*)$",
+    re.IGNORECASE)
+_SPACED_DASH = re.compile(r"^\s+[-–—]\s+")
+_PUNCTUATION_ONLY = re.compile(r"^[\s.!]*$")
+_AFTER_QUALIFIED = re.compile(r"^\s*[,;:.!–—-]\s*")
 _COMMENT_LABEL = re.compile(r"^(?:commentaire|comment)\s*(?:\((?:facultatif|optional)\))?"
                             r"\s*:?\s*", re.IGNORECASE)
 
@@ -50,22 +53,51 @@ def fold(text: str) -> str:
 def rating_of(text: str, subject: str = "") -> RatingAnswer | None:
     """The rating in an answer that starts with a number from 1 to 5, else None.
 
-    « 5 », « 4/5 », « Note : 3 », « 5 étoiles, merci ! » are ratings; what
-    follows the number is the comment. An empty body falls back to the
-    subject (the mailto link of the rating request pre-fills both).
+    « 5 », « 4/5 », « Note : 3 », « 5 étoiles, merci ! », « 4 - très bien » are
+    ratings; what follows is the comment (also on the next lines). A number
+    that starts a sentence or a list (« 1. J'ai mis à jour ») is not. An empty
+    body falls back to the subject (the mailto link of the rating request
+    pre-fills both).
     """
     candidate = text.strip() or _after_ticket_ref(subject)
     first, _, rest = candidate.partition("\n")
     match = _RATING.match(first.strip())
     if match is None:
         return None
-    comment = "\n".join(part for part in ((match.group(2) or "").strip(), rest.strip()) if part)
-    return RatingAnswer(int(match.group(1)), _COMMENT_LABEL.sub("", comment).strip())
+    tail = match.group("rest")
+    qualified = any(match.group(g) for g in ("label", "scale", "unit"))
+    # « 1. J'ai mis à jour », « 5-6 fois par jour » are sentences, not ratings: text
+    # may follow a bare number only after a spaced dash (« 5 - très bien »).
+    if _PUNCTUATION_ONLY.match(tail):
+        comment = ""
+    elif dash := _SPACED_DASH.match(tail):
+        comment = tail[dash.end():]
+    elif qualified and (sep := _AFTER_QUALIFIED.match(tail)):
+        comment = tail[sep.end():]
+    else:
+        return None
+    comment = "\n".join(part for part in (comment.strip(), rest.strip()) if part)
+    return RatingAnswer(int(match.group("score")), _COMMENT_LABEL.sub("", comment).strip())
 
 
 def _after_ticket_ref(subject: str) -> str:
     tail = subject.rpartition("]")[2] if "]" in subject else subject
     return re.sub(r"^\s*(?:re|tr|fwd?)\s*:\s*", "", tail, flags=re.IGNORECASE).strip()
+
+
+THANKS = ("merci", "thanks", "thank you", "thx", "parfait", "super", "genial")
+MAX_THANKS_WORDS = 15
+
+
+def is_thanks(text: str) -> bool:
+    """Whether a short answer only says thank you (« Merci beaucoup ! », « Thanks, 5/5 »):
+    no question, no negation."""
+    folded = fold(text)
+    words = folded.split()
+    if not words or len(words) > MAX_THANKS_WORDS or "?" in text or NEGATIONS & set(words):
+        return False
+    padded = f" {folded} "
+    return any(f" {word} " in padded for word in THANKS)
 
 
 def is_confirmation(text: str) -> bool:

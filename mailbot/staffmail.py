@@ -15,15 +15,16 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from mailbot import lifecycle, quotes
+from mailbot.classify.auto_reply import VACATION_SUBJECT
 from mailbot.config import Config, StaffMember
 from mailbot.model import ParsedMail
 from mailbot.notify import Notifier
 from mailbot.staff_commands import HELP, Command, parse_commands
 from mailbot.staffauth import AuthVerdict, check_sender
-from mailbot.store.models import Ticket, TicketStatus, utcnow
+from mailbot.store.models import Message, Ticket, TicketStatus, utcnow
 from mailbot.tickets import merge_tickets
 
 _SIGNATURE_LINE = re.compile(r"^-- ?\n", re.MULTILINE)
@@ -47,6 +48,10 @@ class StaffDirectory:
                    authserv_ids=tuple(config.staff_auth.authserv_ids),
                    trusted_relays=tuple(config.staff_auth.trusted_relays),
                    teams=dict(config.teams))
+
+    def addresses(self) -> frozenset[str]:
+        """Every staff and team address, lower-case."""
+        return frozenset({*self.members, *(a.lower() for a in self.teams.values())})
 
     def member(self, address: str) -> StaffMember | None:
         """The staff member writing from *address*, or None."""
@@ -75,6 +80,7 @@ class StaffPlan:
     errors: tuple[str, ...]
     relay_text: str  # what goes to the requester ("" for an internal note)
     note_text: str = ""  # the text of an internal note mail, never sent
+    withheld: str = ""   # why an answer was not relayed (reply-all, vacation, too many)
 
     @property
     def reason(self) -> str:
@@ -82,9 +88,13 @@ class StaffPlan:
         who = f"staff {self.member.address}"
         if self.errors:
             return f"{who}: not applied ({'; '.join(self.errors)})"
-        done = [c.line.strip() for c in self.commands]
+        # Command names only: a #note's text may hold personal data and this is logged.
+        done = [f"#{c.name}" + (f" {c.value}" if c.value and c.name != "note" else "")
+                for c in self.commands]
         if self.relay_text:
             done.append("answer relayed to the requester")
+        if self.withheld:
+            done.append(f"answer withheld: {self.withheld}")
         return f"{who}: {', '.join(done) or 'nothing to do'}"
 
 
@@ -105,8 +115,38 @@ def plan(session: Session, parsed: ParsedMail, member: StaffMember, ticket: Tick
     # The signature stays, its "-- " line goes: in the relayed mail it would make
     # the reader's client grey out everything below as a signature.
     text = _SIGNATURE_LINE.sub("", block.text).strip() if ticket is not None else ""
-    return StaffPlan(member, ticket, block.commands, tuple(errors),
-                     relay_text="" if internal else text, note_text=text if internal else "")
+    # ... but a signature alone is not an answer.
+    has_words = bool(parse_commands(quotes.extract_reply(parsed.text)).text.strip())
+    if ticket is not None and not (has_words and not internal) and any(
+            c.name == "solution" or c.value == TicketStatus.SOLUTION_PROPOSED
+            for c in block.commands):
+        errors.append("#solution: write the solution below the commands, it is what the "
+                      "requester receives")
+    withheld = _withheld(session, parsed, ticket, block.commands) if (
+        has_words and not internal and ticket is not None) else ""
+    relay = text if has_words and not internal and not withheld else ""
+    return StaffPlan(member, ticket, block.commands, tuple(errors), relay_text=relay,
+                     note_text=text if internal else "", withheld=withheld)
+
+
+MAX_RELAYS_PER_HOUR = 10  # per ticket: a conversation, not two robots answering each other
+
+
+def _withheld(session: Session, parsed: ParsedMail, ticket: Ticket,
+              commands: tuple[Command, ...]) -> str:
+    """Why a staff answer is not relayed to the requester, or ""."""
+    requester = {a.lower() for a in (ticket.requester, ticket.reply_to) if a}
+    if requester & {a.lower() for a in (*parsed.to, *parsed.cc)}:
+        return "the requester was among the recipients (reply to all): not sent twice"
+    if not commands and VACATION_SUBJECT.search(parsed.subject):
+        return "looks like an automatic reply (vacation subject): not relayed"
+    since = utcnow() - dt.timedelta(hours=1)
+    relays = session.exec(select(func.count()).select_from(Message).where(
+        Message.ticket_id == ticket.id, Message.direction == "out", Message.kind == "relay",
+        col(Message.received_at) >= since)).one()
+    if relays >= MAX_RELAYS_PER_HOUR:
+        return f"{relays} answers relayed on this ticket in the last hour: not relayed"
+    return ""
 
 
 def _merge_problem(session: Session, ticket: Ticket, command: Command) -> list[str]:
@@ -146,18 +186,24 @@ def apply(session: Session, staff_plan: StaffPlan, notifier: Notifier,
     if notes:
         record("note", "\n".join(n for n in [*notes, staff_plan.note_text] if n))
     text = staff_plan.relay_text
-    if text and new_status is None and ticket.status == TicketStatus.NEW:
-        new_status = TicketStatus.ANALYSING  # answering is taking it in hand
-    if text and not ticket.assignee:
+    if staff_plan.withheld:
+        record("relay_withheld", staff_plan.withheld)
+    # Answering the requester, here or directly (reply to all), is taking it in hand.
+    answered = bool(text) or staff_plan.withheld.startswith("the requester was among")
+    explicit = new_status is not None
+    if answered and new_status is None and ticket.status == TicketStatus.NEW:
+        new_status = TicketStatus.ANALYSING
+    if answered and not ticket.assignee:
         ticket.assignee = actor
         record("assign", f"- -> {actor} (first answer)")
     changed = new_status is not None and lifecycle.change_status(
         session, ticket, new_status, actor=actor, message_row_id=message_row_id,
-        detail="staff command", now=now)
-    if text or changed:
+        detail="staff command" if explicit else "answered by staff", now=now)
+    if answered or changed:
         ticket.first_response_at = ticket.first_response_at or now
         ticket.updated_at = now
         session.add(ticket)
+    if text or (changed and explicit):
         notifier.follow_up(session, ticket, new_status=ticket.status if changed else None,
                            text=text, staff_name=staff_plan.member.name, automatic=False,
                            reason="staff", now=now)

@@ -9,8 +9,10 @@ never escalate or notify twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
@@ -21,6 +23,8 @@ from mailbot.config import LifecycleConfig, SlaTarget
 from mailbot.notify import Notifier
 from mailbot.staffmail import StaffDirectory
 from mailbot.store.models import Ticket, TicketStatus, as_utc
+
+log = logging.getLogger("mailbot.sweep")
 
 ESCALATION_TAG = "escalade"
 # Waiting for the requester (« solution proposée ») does not count against resolution.
@@ -34,6 +38,7 @@ class SweepReport:
     resolved: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # logged; tried again next sweep
 
 
 def sweep(session: Session, now: dt.datetime, config: LifecycleConfig,
@@ -46,33 +51,54 @@ def sweep(session: Session, now: dt.datetime, config: LifecycleConfig,
              (TicketStatus.RESOLVED, TicketStatus.CLOSED, config.auto_close_days, report.closed))
     for old, new, days, done in moves:
         cutoff = now - dt.timedelta(days=days)
-        for ticket in _due(session, Ticket.status == old, col(Ticket.status_changed_at) <= cutoff):
-            if _claim(session, ticket, Ticket.status == old):
-                lifecycle.change_status(session, ticket, new, now=now,
-                                        detail=f"no news for {days:g} days")
-                notifier.follow_up(session, ticket, new_status=new, reason="auto", now=now)
+        due = (Ticket.status == old, col(Ticket.status_changed_at) <= cutoff)
+        for ticket in _due(session, *due):
+            with _isolated(session, ticket, report):
+                if _claim(session, ticket, *due):
+                    lifecycle.change_status(session, ticket, new, now=now,
+                                            detail=f"no news for {days:g} days")
+                    notifier.follow_up(session, ticket, new_status=new, reason="auto", now=now)
+                    session.commit()
+                    done.append(ticket.ref)
+    unescalated = (col(Ticket.escalated_at).is_(None),
+                   col(Ticket.status).in_([s.value for s in lifecycle.OPEN_STATUSES]))
+    for ticket in _due(session, *unescalated):
+        with _isolated(session, ticket, report):
+            if _breach(ticket, sla.get(ticket.priority), now) and _claim(
+                    session, ticket, *unescalated):
+                breach = _breach(ticket, sla.get(ticket.priority), now)  # as claimed
+                if breach:
+                    _escalate(session, ticket, breach, notifier, staff, now)
+                    report.escalated.append(ticket.ref)
                 session.commit()
-                done.append(ticket.ref)
-    for ticket in _due(session, col(Ticket.escalated_at).is_(None),
-                       col(Ticket.status).in_([s.value for s in lifecycle.OPEN_STATUSES])):
-        breach = _breach(ticket, sla.get(ticket.priority), now)
-        if breach and _claim(session, ticket, col(Ticket.escalated_at).is_(None)):
-            _escalate(session, ticket, breach, notifier, staff, now)
-            session.commit()
-            report.escalated.append(ticket.ref)
     return report
+
+
+@contextlib.contextmanager
+def _isolated(session: Session, ticket: Ticket, report: SweepReport) -> Iterator[None]:
+    """One ticket that cannot be handled (a broken template) must not stop the others."""
+    ref = ticket.ref
+    try:
+        yield
+    except Exception:
+        session.rollback()
+        log.exception("sweep: %s skipped, tried again at the next sweep", ref)
+        report.failed.append(ref)
 
 
 def _due(session: Session, *conditions: object) -> list[Ticket]:
     return list(session.exec(select(Ticket).where(*conditions).order_by(col(Ticket.id))))
 
 
-def _claim(session: Session, ticket: Ticket, still: object) -> bool:
-    """Whether this sweep won *ticket* (the condition still held when we touched it)."""
-    won = session.execute(update(Ticket).where(col(Ticket.id) == ticket.id, still)
-                          .values(updated_at=ticket.updated_at)).rowcount == 1
+def _claim(session: Session, ticket: Ticket, *still: object) -> bool:
+    """Whether this sweep won *ticket*: the conditions it was selected on still hold
+    as the row is locked (another sweep, or a reply, may have changed it since)."""
+    won = session.execute(update(Ticket).where(col(Ticket.id) == ticket.id, *still)
+                          .values(updated_at=Ticket.updated_at)).rowcount == 1
     if won:
         session.refresh(ticket)
+    else:
+        session.rollback()  # release the write lock at once
     return won
 
 

@@ -28,15 +28,15 @@ class Thread:
 
     ticket: Ticket | None
     how: str = ""
-    by_reference: bool = False  # it cites one of the ticket's Message-IDs
+    by_reference: bool = False  # it cites a Message-ID we sent on the ticket
 
 
 def locate(session: Session, parsed: ParsedMail) -> Thread:
     """The ticket *parsed* points at, whoever sent it: references first (newest
     first), then the tracking number in the subject."""
-    ticket, how = _by_references(session, parsed)
+    ticket, how, ours = _by_references(session, parsed)
     if ticket is not None:
-        return Thread(ticket, how, by_reference=True)
+        return Thread(ticket, how, by_reference=ours)
     ref = threads.find_ticket_ref(parsed.subject)
     if ref:
         ticket = session.exec(select(Ticket).where(Ticket.ref == ref)).first()
@@ -62,31 +62,40 @@ def may_write(ticket: Ticket, parsed: ParsedMail, by_reference: bool = False) ->
 
     A tracking number is printed in every subject and easily copied, so it
     is not enough on its own: the sender must be the requester (or the
-    Reply-To address they gave), a participant, or cite one of the ticket's
-    Message-IDs, which only people who received the thread know. From
-    decides, not the incoming Reply-To: anyone can put the requester's
-    address there.
+    Reply-To address they gave), a participant (someone the requester wrote
+    to or copied), or cite one of the Message-IDs we sent on the ticket,
+    which carry a secret random part. A requester's own Message-ID proves
+    nothing: their client chose it, and it travels to everyone they wrote
+    to. From decides, not the incoming Reply-To: anyone can put the
+    requester's address there.
     """
+    if by_reference:
+        return True
+    if parsed.from_is_fallback:  # no From: nothing says who wrote it
+        return False
     sender = parsed.from_addr.lower()
     known = {a.lower() for a in (ticket.requester, ticket.reply_to) if a}
-    return by_reference or sender in known or sender in ticket.participants
+    return sender in known or sender in ticket.participants
 
 
 MAX_REFERENCES_LOOKED_UP = 50  # a mail with 100,000 References must not stall the poll
 
 
-def _by_references(session: Session, parsed: ParsedMail) -> tuple[Ticket | None, str]:
+def _by_references(session: Session, parsed: ParsedMail) -> tuple[Ticket | None, str, bool]:
+    """The ticket of the newest cited message we know, how, and whether that message is
+    one we sent (its Message-ID is secret: citing it proves the thread was received)."""
     wanted = list(dict.fromkeys(reversed([*parsed.references, *parsed.in_reply_to])))
     wanted = wanted[:MAX_REFERENCES_LOOKED_UP]  # newest first
     if not wanted:
-        return None, ""
-    known = {m.message_id: m.ticket_id for m in session.exec(
+        return None, "", False
+    known = {m.message_id: m for m in session.exec(
         select(Message).where(col(Message.message_id).in_(wanted),
                               col(Message.ticket_id).is_not(None)))}
     for ref_id in wanted:
         if ref_id in known:
-            return session.get(Ticket, known[ref_id]), f"reply to {ref_id}"
-    return None, ""
+            row = known[ref_id]
+            return session.get(Ticket, row.ticket_id), f"reply to {ref_id}", row.direction == "out"
+    return None, "", False
 
 
 def answered_ticket(session: Session, referenced: list[str]) -> tuple[Ticket | None, str | None]:

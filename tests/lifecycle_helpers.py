@@ -32,6 +32,7 @@ def with_staff(config: Config) -> Config:
     config.staff = [
         StaffMember(address=MARIE, name="Marie Durand", team="technique", lead=LEAD),
         StaffMember(address=PAUL, name="Paul Leroy", team="pédagogique", role="lead"),
+        StaffMember(address=LEAD, name="Sophie Lambert", team="technique", role="lead"),
     ]
     config.staff_auth.authserv_ids = [AUTHSERV]
     config.teams = {"technique": TEAM_TECH}

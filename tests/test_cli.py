@@ -29,10 +29,10 @@ def test_demo_runs_the_loop_and_a_second_run_adds_nothing(tmp_path):
     first = invoke("demo", "--dir", str(demo))
     assert "seeded 10 new sample mail(s)" in first
     # The teacher's reply, the resent report, Marie's solution, « ça marche », the rating.
-    assert "appended 5, ignored 2, new_ticket 3" in first and "sent 6" in first
+    assert "appended 5, ignored 2, new_ticket 3" in first and "sent 7" in first
     assert "2.2.4|SYNC-504" in first  # the demo report's incident
     sent = sorted((demo / "sent" / "new").iterdir())
-    assert len(sent) == 6  # 3 acknowledgements, the solution, « résolu », Marie's copy
+    assert len(sent) == 7  # 3 acknowledgements, the solution, « résolu », 2 copies for Marie
 
     second = invoke("demo", "--dir", str(demo))
     assert "seeded 0 new sample mail(s)" in second and "nothing new" in second

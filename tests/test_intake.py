@@ -82,8 +82,10 @@ def test_a_stranger_cannot_write_into_someone_elses_ticket(service, inbox):
     deliver(inbox, make_mail(), "1")
     service.poll()
     [ticket] = tickets(service)
+    # The requester's own Message-ID proves nothing: their client chose it.
     intruder = make_mail("Fermez ce ticket.", message_id="<evil@other.example>",
-                         From="mallory@other.example", Subject=f"Re: [#{ticket.ref}]")
+                         From="mallory@other.example", Subject=f"Re: [#{ticket.ref}]",
+                         In_Reply_To="<q1@ecole-jules-ferry.example>")
     deliver(inbox, intruder, "2")
     assert service.poll().counts == {"new_ticket": 1}
     stranger = next(m for m in incoming(service) if m.from_addr == "mallory@other.example")

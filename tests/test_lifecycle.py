@@ -141,7 +141,8 @@ def test_sla_breach_escalates_once(service, post):
     later = utcnow() + dt.timedelta(hours=25)  # « normale »: first response within 24 h
     assert service.sweep(later).escalated == [ticket.ref]
     assert service.sweep(later + dt.timedelta(hours=1)).escalated == []
-    post(requester_mail("Des nouvelles ?", ticket.ref))  # polls do not escalate again
+    post(requester_mail("Des nouvelles ?", ticket.ref))
+    assert service.sweep(later + dt.timedelta(hours=30)).escalated == []  # once, ever
     [warning] = mail_to(service, LEAD)
     assert warning["Subject"] == (f"[#{ticket.ref}] Escalade : objectif de première réponse "
                                   "dépassé (normale)")
@@ -208,3 +209,62 @@ def test_an_english_ticket_is_followed_in_english(service, post):
     resolved = mail_to(service, "jane.doe@school.example")[-1]
     assert resolved["Subject"] == f"[#{ticket.ref}] Request resolved: Camera crash"
     assert "How would you rate our answer" in text_of(resolved)
+
+
+def test_a_participant_can_add_but_not_rate_confirm_or_reopen(service, post, proposed):
+    colleague = "directrice@ecole-jules-ferry.example"
+    with Session(service.engine) as session:
+        ticket = session.get(Ticket, proposed.id)
+        ticket.participants = [colleague]
+        session.add(ticket)
+        session.commit()
+    for i, text in enumerate(("Ça marche, merci !", "5", "Toujours en panne chez nous.")):
+        assert post(make_mail(text, message_id=f"<dir{i}@ecole-jules-ferry.example>",
+                              From=colleague,
+                              Subject=f"Re: [#{proposed.ref}] Solution proposée")) == {
+            "appended": 1}
+        assert the_ticket(service).status == TicketStatus.SOLUTION_PROPOSED
+    with Session(service.engine) as session:
+        assert session.exec(select(Rating)).all() == []
+
+
+def test_a_numbered_list_on_a_resolved_ticket_reopens_it(service, post, proposed):
+    post(requester_mail("Ça marche", proposed.ref))
+    post(requester_mail("1. J'ai mis à jour\n2. L'erreur revient toujours", proposed.ref))
+    assert the_ticket(service).status == TicketStatus.ANALYSING
+    with Session(service.engine) as session:
+        assert session.exec(select(Rating)).all() == []
+
+
+def test_two_sweeps_at_once_escalate_once(service, post):
+    """The second sweep selected the ticket before the first escalated it: its claim
+    finds the condition gone and it sends nothing."""
+    from mailbot import sweep as sweep_module
+
+    post(CALM)
+    later = utcnow() + dt.timedelta(hours=25)
+    with Session(service.engine) as stale_session:
+        stale = stale_session.exec(select(Ticket)).one()  # selected, not yet claimed
+        assert service.sweep(later).escalated == [stale.ref]
+        assert not sweep_module._claim(stale_session, stale,
+                                       sweep_module.col(Ticket.escalated_at).is_(None))
+    assert len(mail_to(service, LEAD)) + len(mail_to(service, TEAM_TECH)) <= 1
+
+
+def test_a_ticket_that_cannot_be_handled_does_not_stop_the_sweep(service, post, proposed,
+                                                                 monkeypatch):
+    post(CALM)
+    calm = next(t for t in tickets(service) if t.ref != proposed.ref)
+    original = service.context.notifier.follow_up
+
+    def broken_for_proposed(session, ticket, **kw):
+        if ticket.ref == proposed.ref:
+            raise RuntimeError("template broken")
+        return original(session, ticket, **kw)
+
+    monkeypatch.setattr(type(service.context.notifier), "follow_up",
+                        lambda self, session, ticket, **kw: broken_for_proposed(
+                            session, ticket, **kw))
+    report = service.sweep(utcnow() + dt.timedelta(days=8))
+    assert report.failed == [proposed.ref] and report.escalated == [calm.ref]
+    assert the_ticket(service, proposed.ref).status == TicketStatus.SOLUTION_PROPOSED

@@ -14,6 +14,7 @@ from mailbot.replies import is_confirmation, rating_of
     ("5 étoiles, merci !", 5, "merci !"), ("2.", 2, ""), ("1 !\n\nPersonne ne m'a aidé.", 1,
                                                           "Personne ne m'a aidé."),
     ("5\n\nCommentaire (facultatif) : parfait", 5, "parfait"), ("Rating: 4 stars", 4, ""),
+    ("4 - très bien, merci", 4, "très bien, merci"), ("5/5, parfait", 5, "parfait"),
 ])
 def test_ratings(text, score, comment):
     answer = rating_of(text)
@@ -21,7 +22,10 @@ def test_ratings(text, score, comment):
 
 
 @pytest.mark.parametrize("text", ["10", "0", "6", "2.5", "5 minutes après, ça plante encore",
-                                  "ça marche", "", "Merci"])
+                                  "ça marche", "", "Merci",
+                                  "1. J'ai mis à jour\n2. L'erreur revient toujours",
+                                  "5-6 fois par jour ça plante encore", "3, 4 et 5 ne marchent pas",
+                                  "2 élèves n'apparaissent pas"])
 def test_not_ratings(text):
     assert rating_of(text) is None
 
@@ -71,3 +75,19 @@ def test_requester_reply_effect(status, text, new_status, rated):
 def test_estimates_read_like_a_person_would_say_them(hours, basis, fr, en):
     estimate = Estimate(dt.timedelta(hours=hours), basis)
     assert (describe(estimate, "fr"), describe(estimate, "en")) == (fr, en)
+
+
+@pytest.mark.parametrize(("text", "thanks"), [
+    ("Merci beaucoup !", True), ("Merci beaucoup, 5/5", True), ("Thanks a lot", True),
+    ("Merci, mais ça ne marche toujours pas", False), ("Merci, une autre question ?", False),
+    ("Le problème revient depuis ce matin", False),
+])
+def test_thanks(text, thanks):
+    from mailbot.replies import is_thanks
+
+    assert is_thanks(text) is thanks
+
+
+@pytest.mark.parametrize("text", ["Ça marche, merci !", "Merci beaucoup, 5/5"])
+def test_thanking_a_resolved_ticket_does_not_reopen_it(text):
+    assert requester_reply_effect("résolu", text).new_status is None

@@ -11,6 +11,7 @@ from tests.helpers import deliver, incoming, tickets
 from tests.lifecycle_helpers import (
     FAIL,
     MARIE,
+    PASS,
     PAUL,
     REQUESTER,
     TEAM_TECH,
@@ -182,13 +183,14 @@ def test_requester_reply_reaches_the_assignee(service, post, ticket):
 
 
 def test_new_ticket_of_a_team_is_copied_to_the_team_address(service, post):
-    post(make_mail("Bonjour, l'application plante au démarrage depuis la mise à jour.",
-                   message_id="<t1@x.example>", Subject="Plantage au démarrage"))
+    post(make_mail("Bonjour,\n\nComment exporter le carnet d'un élève en PDF ?\n\nMerci",
+                   message_id="<t1@x.example>", Subject="Export PDF"))
     ticket = the_ticket(service)
-    copies = mail_to(service, TEAM_TECH)
-    assert (ticket.category == "technique") == bool(copies)
-    if copies:  # the rules put start-up crashes in the technical team
-        assert "plante au démarrage" in text_of(copies[0])
+    assert ticket.category == "technique"  # the default rules put PDF export there
+    [copy] = mail_to(service, TEAM_TECH)
+    assert copy["Subject"] == f"[#{ticket.ref}] Nouvelle demande : Export PDF"
+    assert "exporter le carnet d'un élève en PDF" in text_of(copy)
+    assert copy["Auto-Submitted"] == "auto-generated"
 
 
 def test_merge_moves_messages_and_closes_the_duplicate(service, post, ticket):
@@ -204,3 +206,97 @@ def test_merge_moves_messages_and_closes_the_duplicate(service, post, ticket):
     # A later reply to the duplicate lands on the ticket it was merged into.
     post(requester_mail("Une précision.", duplicate.ref))
     assert incoming(service)[-1].ticket_id == ticket.id
+
+
+def test_a_signature_alone_is_not_an_answer(service, post, ticket):
+    before = len(mail_to(service, REQUESTER))
+    post(staff_mail("#priorité importante\n\n-- \nMarie Durand\nAssistance e-carnet",
+                    ticket.ref))
+    after = the_ticket(service)
+    assert after.priority == "importante"
+    assert (after.status, after.assignee, after.first_response_at) == (TicketStatus.NEW, None,
+                                                                       None)
+    assert len(mail_to(service, REQUESTER)) == before
+
+
+def test_a_solution_without_text_is_refused(service, post, ticket):
+    post(staff_mail("#solution\n#note voir la doc", ticket.ref))
+    assert the_ticket(service).status == TicketStatus.NEW
+    assert "#solution: write the solution" in text_of(mail_to(service, MARIE)[-1])
+
+
+def test_reply_to_all_is_not_relayed_twice_but_counts_as_an_answer(service, post, ticket):
+    before = len(mail_to(service, REQUESTER))
+    post(make_mail("Bonjour, essayez de redémarrer l'iPad.", message_id="<all@ecarnet.example>",
+                   From=f"Marie Durand <{MARIE}>", To=REQUESTER, Cc="support@ecarnet.example",
+                   Subject=f"Re: [#{ticket.ref}] Les photos",
+                   Authentication_Results=PASS))
+    after = the_ticket(service)
+    assert len(mail_to(service, REQUESTER)) == before  # she already has it
+    assert after.assignee == MARIE and after.first_response_at is not None
+    assert after.status == TicketStatus.ANALYSING
+    [withheld] = events(service, after, "relay_withheld")
+    assert "reply to all" in withheld.detail
+
+
+def test_a_staff_vacation_reply_is_not_relayed(service, post, ticket):
+    before = len(mail_to(service, REQUESTER))
+    vacation = staff_mail("Je suis absente jusqu'au 2 décembre.", ticket.ref)
+    vacation = vacation.replace(b"Subject: Re: [#", b"Subject: R\xc3\xa9ponse automatique : [#")
+    post(vacation)
+    assert len(mail_to(service, REQUESTER)) == before
+    assert the_ticket(service).first_response_at is None
+
+
+def test_robots_on_both_sides_stop(service, post, ticket):
+    """A requester robot and a staff robot, neither setting any header: bounded."""
+    post(staff_mail("#assigner " + MARIE, ticket.ref))
+    for i in range(12):
+        post(requester_mail(f"Je suis absente ({i}).", ticket.ref))
+        post(staff_mail(f"Absente ({i}).", ticket.ref).replace(
+            b"Subject: Re: [#", b"Subject: Out of office: Re: [#"))
+    assert len(mail_to(service, MARIE)) <= 5  # team copies: the hourly limit
+    assert len(mail_to(service, REQUESTER)) <= 2  # the acknowledgement, no relayed robot
+
+
+def test_a_note_never_reaches_the_logs(service, post, ticket, caplog):
+    post(staff_mail("#note la mère de l'élève a appelé au 06 12 34 56 78", ticket.ref))
+    assert "06 12 34 56 78" not in caplog.text
+    assert all("06 12" not in m.outcome_reason for m in incoming(service))
+    [note] = events(service, the_ticket(service), "note")
+    assert "06 12 34 56 78" in note.detail
+
+
+def test_a_requester_reply_to_naming_us_does_not_swallow_the_answers(service, post):
+    post(make_mail(message_id="<rt@ecole-jules-ferry.example>",
+                   Reply_To="support@ecarnet.example"))
+    ticket = the_ticket(service)
+    post(staff_mail("Pouvez-vous redémarrer l'application ?", ticket.ref))
+    assert "redémarrer l'application" in text_of(mail_to(service, REQUESTER)[-1])
+    assert mail_to(service, "support@ecarnet.example") == []
+
+
+def test_staff_writing_about_their_own_request_is_a_requester(service, post):
+    post(make_mail("Mon iPad de test ne synchronise plus.", message_id="<own@ecarnet.example>",
+                   From=f"Marie Durand <{MARIE}>", Subject="Synchro iPad de test",
+                   Authentication_Results=PASS))
+    ticket = the_ticket(service)
+    assert ticket.requester == MARIE
+    post(staff_mail("Précision : c'est l'iPad n° 3.", ticket.ref))
+    after = the_ticket(service)
+    assert after.assignee is None and after.first_response_at is None
+    assert incoming(service)[-1].outcome == Outcome.APPENDED
+    assert all("Précision" not in text_of(m) for m in mail_to(service, MARIE)
+               if "vous répond" in text_of(m))
+
+
+def test_a_mail_without_from_cannot_act_for_the_requester(service, post, ticket):
+    """Reply-To is anyone's to write: a mail with no From address taking it as the sender
+    can neither write into the ticket by its tracking number nor change it."""
+    raw = make_mail("ça marche, merci", message_id="<nofrom@x.example>",
+                    From="Service informatique", Reply_To=REQUESTER,
+                    Subject=f"Re: [#{ticket.ref}] Les photos")
+    post(raw)
+    assert the_ticket(service, ticket.ref).status == TicketStatus.NEW
+    row = incoming(service)[-1]
+    assert row.ticket_id != ticket.id
