@@ -7,8 +7,9 @@ with the answer depending on the ticket's status.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from mailbot.rules.text import tokens
 
 MAX_CONFIRMATION_WORDS = 30  # a long answer is a new question, not a « merci »
 
@@ -45,9 +46,8 @@ class RatingAnswer:
 
 
 def fold(text: str) -> str:
-    """*text* lower-cased, without accents, punctuation as spaces, spaces collapsed."""
-    bare = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return " ".join(re.sub(r"[^\w]+", " ", bare.casefold()).split())
+    """*text* as its folded words (no accents, lower case) joined by single spaces."""
+    return " ".join(tokens(text))
 
 
 def rating_of(text: str, subject: str = "") -> RatingAnswer | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -12,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from mailbot import lifecycle, threads
 from mailbot.model import ParsedMail
+from mailbot.replies import fold
 from mailbot.store.models import (
     FaqSuggestion,
     Message,
@@ -151,13 +150,8 @@ OPEN = ("nouvelle demande", "en cours d'analyse", "solution proposée", "résolu
 
 def is_status_request(parsed: ParsedMail) -> bool:
     """Whether the mail only asks « statut » (in the text, or in the subject of an empty mail)."""
-    text = _folded(parsed.reply_text)
-    return text in STATUS_REQUESTS or (not text and _folded(parsed.subject) in STATUS_REQUESTS)
-
-
-def _folded(text: str) -> str:
-    bare = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return " ".join(re.sub(r"[^\w ]+", " ", bare.casefold()).split())
+    text = fold(parsed.reply_text)
+    return text in STATUS_REQUESTS or (not text and fold(parsed.subject) in STATUS_REQUESTS)
 
 
 def open_tickets_of(session: Session, address: str) -> list[Ticket]:

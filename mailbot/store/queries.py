@@ -20,6 +20,7 @@ from mailbot.store.models import (
     Report,
     Ticket,
     TicketEvent,
+    as_utc,
 )
 from mailbot.threads import find_ticket_ref
 
@@ -209,9 +210,7 @@ def _utc(value: object) -> dt.datetime | None:
     """An aggregate's datetime as aware UTC (SQLite hands back naive values, or text)."""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    if not isinstance(value, dt.datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return as_utc(value) if isinstance(value, dt.datetime) else None
 
 
 def status(engine: Engine, now: dt.datetime) -> Status:
