@@ -24,7 +24,16 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, Column, Engine, LargeBinary, MetaData, UniqueConstraint, inspect
+from sqlalchemy import (
+    JSON,
+    Column,
+    Engine,
+    LargeBinary,
+    MetaData,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy import text as sql
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, select
@@ -624,6 +633,38 @@ def test_processes_waiting_for_the_sqlite_lock_upgrade_once(tmp_path):
 
     check_one_created_it(start_together(f"sqlite:///{path}", tmp_path,
                                         hold_lock=hold_write_lock))
+
+
+def test_a_new_sqlite_file_another_process_is_switching_to_wal_is_waited_for(tmp_path, engines):
+    """Switching a file to WAL writes its header: SQLite takes a read lock, then the write
+    lock without calling the busy handler (it refuses at once, to avoid a deadlock). Two
+    mailbots starting on a new file both switch it, and the one that came second failed
+    with "database is locked" (the rare failure of the tests above, under load). Here the
+    other's write lock, on a file not in WAL mode yet, is held when the engine first
+    connects and let go half a second later: the engine waits for it."""
+    path = tmp_path / "mailbot.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # what the other mailbot holds while switching to WAL
+    released, after_pragmas = threading.Event(), []
+
+    def release() -> None:
+        time.sleep(0.5)
+        released.set()
+        other.execute("COMMIT")
+
+    releaser = threading.Thread(target=release)
+    engine = engine_for(engines, f"sqlite:///{path}", upgrade=False)
+    event.listen(engine, "connect", lambda *_: releaser.start(), insert=True, once=True)
+    event.listen(engine, "connect", lambda *_: after_pragmas.append(released.is_set()))
+    try:
+        assert upgrade_schema(engine) == (None, HEAD)
+    finally:
+        if releaser.is_alive():
+            releaser.join()
+        other.close()
+    assert after_pragmas == [True]  # the pragmas waited for the other's lock
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
 def test_processes_waiting_for_the_postgres_lock_upgrade_once(postgres_url, tmp_path, engines):

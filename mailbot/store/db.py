@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,7 @@ logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 BASELINE = "0001"  # the schema of the last mailbot without migrations
 PG_LOCK_KEY = 0x6D61696C626F74  # "mailbot": pg_advisory_xact_lock key around upgrades
+SQLITE_BUSY_MS = 5_000  # how long a connection waits for another's write lock
 SQLITE_MIGRATION_BUSY_MS = 600_000  # how long a second mailbot waits for the first's upgrade
 
 
@@ -73,10 +76,38 @@ def make_engine(url: str, *, upgrade: bool = True) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL may have to wait
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    _journal_mode_wal(cursor, SQLITE_BUSY_MS)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _journal_mode_wal(cursor: sqlite3.Cursor, wait_ms: int) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting up to *wait_ms* for another connection that
+    holds the write lock, which the busy timeout alone does not do here.
+
+    WAL mode is written in the file's header, so the first connection to a file not yet
+    in WAL mode (a new one) writes it: it takes a read lock, then the write lock, and SQLite
+    does not call the busy handler for that second step (a reader asking for the write
+    lock while another connection has it could deadlock with it, so it is refused at once:
+    https://sqlite.org/c3ref/busy_handler.html). Two mailbots starting together on a new
+    file both switch it: the one that found the other switching failed with "database is
+    locked" whatever its busy timeout. Its statement failed as a whole and let go of the
+    read lock, so the other one finishes; tried again, the file is in WAL mode (the pragma
+    then only reads the header) or it switches it itself.
+    """
+    deadline = time.monotonic() + wait_ms / 1000
+    pause = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = (exc.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 # --- migrations -------------------------------------------------------------------------
@@ -243,7 +274,7 @@ def _sqlite_migration_pragmas(dbapi_connection, _record) -> None:  # type: ignor
     dbapi_connection.isolation_level = None  # the driver begins nothing; we BEGIN ourselves
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_MIGRATION_BUSY_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _journal_mode_wal(cursor, SQLITE_MIGRATION_BUSY_MS)
     cursor.execute("PRAGMA foreign_keys=OFF")
     cursor.close()
 
