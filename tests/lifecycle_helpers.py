@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from mailbot.config import Config, StaffMember
 from mailbot.service import Service
 from mailbot.store.models import OutboxEntry, Ticket, TicketEvent
-from tests.helpers import as_message, local_config
+from tests.helpers import as_message, deliver, local_config
 from tests.mails import make_mail
 
 MARIE = "marie.durand@ecarnet.example"
@@ -42,6 +42,15 @@ def with_staff(config: Config) -> Config:
 def staff_service(tmp_path: Path) -> Service:
     """The embedded default service with staff configured."""
     return Service.from_config(with_staff(local_config(tmp_path)))
+
+
+def poster(service: Service):
+    """A function that delivers raw mail to *service*'s Maildir, polls once and returns
+    the outcome counts."""
+    def post(raw: bytes) -> dict[str, int]:
+        deliver(service.config.source.maildir.path, raw, f"m{next(_ids)}")
+        return dict(service.poll().counts)
+    return post
 
 
 def staff_mail(body: str, ref: str, *, auth: str | None = PASS, sender: str = MARIE,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from itertools import count
 
 import pytest
 from sqlmodel import Session, select
 
 from mailbot.store.models import Rating, Ticket, TicketStatus, utcnow
-from tests.helpers import deliver, tickets
+from tests.helpers import tickets
 from tests.lifecycle_helpers import (
     LEAD,
     MARIE,
@@ -17,6 +16,7 @@ from tests.lifecycle_helpers import (
     TEAM_TECH,
     events,
     mail_to,
+    poster,
     requester_mail,
     staff_mail,
     staff_service,
@@ -25,7 +25,6 @@ from tests.lifecycle_helpers import (
 )
 from tests.mails import make_mail
 
-_names = count(1)
 # Nothing in it for the default rules to raise the priority: a « normale » ticket.
 CALM_TEXT = "Bonjour,\n\nL'application se ferme quand j'ouvre l'appareil photo.\n\nMerci"
 CALM = make_mail(CALM_TEXT, message_id="<calm@ecole-jules-ferry.example>", Subject="Appareil photo")
@@ -38,10 +37,7 @@ def service(tmp_path):
 
 @pytest.fixture
 def post(service):
-    def post(raw: bytes) -> dict[str, int]:
-        deliver(service.config.source.maildir.path, raw, f"m{next(_names)}")
-        return dict(service.poll().counts)
-    return post
+    return poster(service)
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from itertools import count
-
 import pytest
 
 from mailbot.store.models import Outcome, TicketStatus
-from tests.helpers import deliver, incoming, tickets
+from tests.helpers import incoming, tickets
 from tests.lifecycle_helpers import (
     FAIL,
     MARIE,
@@ -17,6 +15,7 @@ from tests.lifecycle_helpers import (
     TEAM_TECH,
     events,
     mail_to,
+    poster,
     requester_mail,
     staff_mail,
     staff_service,
@@ -24,8 +23,6 @@ from tests.lifecycle_helpers import (
     the_ticket,
 )
 from tests.mails import make_mail
-
-_names = count(1)
 
 
 @pytest.fixture
@@ -35,11 +32,7 @@ def service(tmp_path):
 
 @pytest.fixture
 def post(service):
-    """Deliver raw mail to the service's Maildir and poll once; return the counts."""
-    def post(raw: bytes) -> dict[str, int]:
-        deliver(service.config.source.maildir.path, raw, f"m{next(_names)}")
-        return dict(service.poll().counts)
-    return post
+    return poster(service)
 
 
 @pytest.fixture
