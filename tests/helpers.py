@@ -65,3 +65,37 @@ def write_config(service: Service) -> Path:
         lines.append(f'[rules]\ndir = "{cfg.rules.dir}"')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def real_servers_config(path: Path, dovecot, smtp_sink, extra: str = "") -> Path:
+    """Write a TOML config at *path* for the real Dovecot and SMTP fixtures (SQLite beside
+    it, processed mail moved to ``Traites``), plus *extra* sections; the IMAP password
+    comes from ``MAILBOT_IMAP_PASSWORD``, which the caller sets."""
+    path.write_text(f"""
+[identity]
+support_address = "helpdesk@example.test"
+message_id_domain = "mailbot.example.test"
+
+[database]
+url = "sqlite:///mailbot.db"
+
+[source]
+kind = "imap"
+[source.imap]
+host = "{dovecot.host}"
+port = {dovecot.port}
+security = "plain"
+user = "{dovecot.user}"
+folder = "INBOX"
+move_to = "Traites"
+timeout_seconds = 10
+
+[sender]
+kind = "smtp"
+[sender.smtp]
+host = "{smtp_sink.host}"
+port = {smtp_sink.port}
+security = "plain"
+timeout_seconds = 10
+{extra}""", encoding="utf-8")
+    return path

@@ -9,7 +9,7 @@ from mailbot.cli import app
 from mailbot.config import load_config
 from mailbot.service import Service
 from mailbot.store.models import Outcome
-from tests.helpers import as_message, incoming, outbox, tickets
+from tests.helpers import as_message, incoming, outbox, real_servers_config, tickets
 from tests.mails import make_mail
 
 QUESTION = make_mail(
@@ -37,34 +37,7 @@ BOUNCE = (
 @pytest.fixture
 def config_file(tmp_path, dovecot, smtp_sink, monkeypatch):
     """A config file for the real servers; the IMAP password comes from the environment."""
-    path = tmp_path / "mailbot.toml"
-    path.write_text(f"""
-[identity]
-support_address = "helpdesk@example.test"
-message_id_domain = "mailbot.example.test"
-
-[database]
-url = "sqlite:///mailbot.db"
-
-[source]
-kind = "imap"
-[source.imap]
-host = "{dovecot.host}"
-port = {dovecot.port}
-security = "plain"
-user = "{dovecot.user}"
-folder = "INBOX"
-move_to = "Traites"
-timeout_seconds = 10
-
-[sender]
-kind = "smtp"
-[sender.smtp]
-host = "{smtp_sink.host}"
-port = {smtp_sink.port}
-security = "plain"
-timeout_seconds = 10
-""", encoding="utf-8")
+    path = real_servers_config(tmp_path / "mailbot.toml", dovecot, smtp_sink)
     monkeypatch.setenv("MAILBOT_IMAP_PASSWORD", dovecot.password)
     return path
 

@@ -19,7 +19,7 @@ from mailbot.cli import app
 from mailbot.config import load_config
 from mailbot.service import Service
 from mailbot.store.models import Rating, TicketStatus
-from tests.helpers import as_message
+from tests.helpers import as_message, real_servers_config
 from tests.lifecycle_helpers import AUTHSERV, MARIE, REQUESTER, staff_mail, text_of
 from tests.mails import make_mail
 
@@ -28,33 +28,7 @@ SUPPORT = "helpdesk@example.test"
 
 @pytest.fixture
 def config_file(tmp_path, dovecot, smtp_sink, monkeypatch):
-    path = tmp_path / "mailbot.toml"
-    path.write_text(f"""
-[identity]
-support_address = "{SUPPORT}"
-message_id_domain = "mailbot.example.test"
-
-[database]
-url = "sqlite:///mailbot.db"
-
-[source]
-kind = "imap"
-[source.imap]
-host = "{dovecot.host}"
-port = {dovecot.port}
-security = "plain"
-user = "{dovecot.user}"
-move_to = "Traites"
-timeout_seconds = 10
-
-[sender]
-kind = "smtp"
-[sender.smtp]
-host = "{smtp_sink.host}"
-port = {smtp_sink.port}
-security = "plain"
-timeout_seconds = 10
-
+    path = real_servers_config(tmp_path / "mailbot.toml", dovecot, smtp_sink, f"""
 [[staff]]
 address = "{MARIE}"
 name = "Marie Durand"
@@ -66,7 +40,7 @@ authserv_ids = ["{AUTHSERV}"]
 [lifecycle]
 auto_resolve_days = 7
 auto_close_days = 14
-""", encoding="utf-8")
+""")
     monkeypatch.setenv("MAILBOT_IMAP_PASSWORD", dovecot.password)
     return path
 
